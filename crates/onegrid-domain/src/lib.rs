@@ -1,0 +1,8 @@
+//! Types and rules of onegrid: division codes, levels, regions and their history.
+//!
+//! This crate does no I/O, starts no runtime and knows no framework type: every other crate of
+//! the workspace may depend on it, and it depends on none of ours (`Cargo.toml` enforces this).
+
+pub mod region;
+
+pub use region::{CodeError, Level, Region, RegionCode};

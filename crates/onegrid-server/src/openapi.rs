@@ -1,0 +1,28 @@
+//! The OpenAPI document of the JSON API, generated from the handlers and wire types.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use crate::routes::{
+    __path_get_grid, __path_get_region, __path_healthz, __path_locate,
+    __path_region_children_geojson,
+};
+use crate::wire;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "onegrid 一网通管 API",
+        description = "全科网格社会治理平台的 JSON API。Errors answer `{\"error\": {\"code\", \"message\", \"details\"}}`."
+    ),
+    paths(healthz, locate, get_region, region_children_geojson, get_grid),
+    components(schemas(
+        wire::Health, wire::AreaLink, wire::LocateResponse, wire::RegionResponse,
+        wire::RegionVersion, wire::ErrorBody, wire::ErrorDetail
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,158 @@
+//! The `Store` trait and its engines: the only door through which onegrid reads and writes
+//! lasting data.
+//!
+//! The trait is worded in the domain's language (regions, areas, users), never in SQL. The
+//! engine is chosen once, by [`open`], from the configured location: a `postgres://` URL selects
+//! PostgreSQL, anything else is a directory for the embedded SQLite file. No other code knows
+//! which engine runs.
+
+mod sqlite;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use onegrid_domain::{Level, Region, RegionCode};
+
+pub use sqlite::SqliteStore;
+
+/// Why a store call failed. Callers off the request path add context with `anyhow`; the server
+/// maps every variant but `Conflict` to a 500 whose body says nothing internal.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("unsupported location: {0}")]
+    Unsupported(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where the data lives, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A directory holding `onegrid.sqlite3` (created when missing).
+    Directory(PathBuf),
+    /// A `postgres://` URL.
+    Postgres(String),
+}
+
+/// Opens the configured store and brings its schema up to date.
+pub async fn open(location: &Location) -> StoreResult<Arc<dyn Store>> {
+    match location {
+        Location::Directory(dir) => Ok(Arc::new(SqliteStore::open_dir(dir).await?)),
+        Location::Postgres(_) => Err(StoreError::Unsupported(
+            "PostgreSQL is not built into this version yet; use --data DIR".to_owned(),
+        )),
+    }
+}
+
+/// A region as written by an import: the store keeps history when a stored code's name or
+/// parent changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionUpsert {
+    pub code: RegionCode,
+    pub name: String,
+    pub parent: Option<RegionCode>,
+}
+
+/// One division import, applied in one transaction: every upsert, and every code that the new
+/// data no longer lists retired (with its successor where one was found).
+#[derive(Debug, Clone, Default)]
+pub struct DivisionChange {
+    pub upserts: Vec<RegionUpsert>,
+    pub retirements: Vec<Retirement>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retirement {
+    pub code: RegionCode,
+    pub successor: Option<RegionCode>,
+}
+
+/// What a division import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DivisionSummary {
+    pub added: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub retired: usize,
+}
+
+/// A stored polygon: GeoJSON geometry text in WGS-84, with the figures computed on import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaRecord {
+    pub code: RegionCode,
+    /// GeoJSON `geometry` object as text, WGS-84.
+    pub geometry: String,
+    pub area_m2: f64,
+    /// min lon, min lat, max lon, max lat.
+    pub bbox: [f64; 4],
+    /// The coordinate system the polygon arrived in (`wgs84`, `cgcs2000`, `gcj02`).
+    pub source_crs: String,
+}
+
+/// A person's account as the demo city and the command line create it. Roles and scopes grow
+/// into assignments in the access issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub scope: RegionCode,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct User {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The storage operations of onegrid.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for logs and health checks.
+    fn engine(&self) -> &'static str;
+
+    /// Every region ever stored, current and retired, parents before children.
+    async fn regions(&self) -> StoreResult<Vec<Region>>;
+    async fn region(&self, code: &RegionCode) -> StoreResult<Option<Region>>;
+    /// Current regions whose parent is `code`, by code.
+    async fn region_children(&self, code: &RegionCode) -> StoreResult<Vec<Region>>;
+    /// Earlier versions of a region (name or parent changes), oldest first.
+    async fn region_history(&self, code: &RegionCode) -> StoreResult<Vec<Region>>;
+    async fn apply_divisions(&self, change: DivisionChange) -> StoreResult<DivisionSummary>;
+
+    /// Writes regions and their polygons in one transaction: all of them or none.
+    async fn put_areas(
+        &self,
+        regions: Vec<RegionUpsert>,
+        areas: Vec<AreaRecord>,
+    ) -> StoreResult<()>;
+    /// Every stored polygon of one level, by code.
+    async fn areas(&self, level: Level) -> StoreResult<Vec<AreaRecord>>;
+    async fn area(&self, code: &RegionCode) -> StoreResult<Option<AreaRecord>>;
+    /// The polygons of the current children of `code`, by code.
+    async fn child_areas(&self, code: &RegionCode) -> StoreResult<Vec<AreaRecord>>;
+
+    async fn put_users(&self, users: Vec<NewUser>) -> StoreResult<usize>;
+    async fn users_in(&self, scope: &RegionCode, limit: u32) -> StoreResult<Vec<User>>;
+    async fn user_count(&self) -> StoreResult<u64>;
+
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+}

@@ -1,0 +1,583 @@
+//! The embedded SQLite engine: WAL, durable commits, and one writer task that group-commits.
+//!
+//! SQLite admits one writer at a time. Rather than let request tasks queue on the file lock,
+//! every write is a job sent to one task that owns the write connection; the task takes every
+//! job waiting at that moment, runs each inside its own savepoint of one transaction, commits
+//! once (one fsync for the whole group under `synchronous=FULL`) and only then answers each
+//! caller. An acknowledged write is therefore durable, and a failing job rolls back its
+//! savepoint without spoiling the others in its group. Reads go to a pool of connections that
+//! WAL lets run beside the writer.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use onegrid_domain::{Level, Region, RegionCode};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Connection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    AreaRecord, DivisionChange, DivisionSummary, NewUser, RegionUpsert, Store, StoreError,
+    StoreResult, User,
+};
+
+/// The file name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "onegrid.sqlite3";
+
+/// How many waiting writes one transaction may take.
+const MAX_GROUP: usize = 512;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A write that runs inside the writer task's transaction and is answered after the commit.
+trait WriteJob: Send {
+    /// Runs the write; `false` when it failed and its savepoint must be rolled back.
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool>;
+    /// Answers the caller once the group's fate is known.
+    fn finish(self: Box<Self>, commit_error: Option<&str>);
+}
+
+struct TypedJob<T, F> {
+    work: Option<F>,
+    outcome: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteJob for TypedJob<T, F>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+{
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool> {
+        Box::pin(async move {
+            let Some(work) = self.work.take() else {
+                return false;
+            };
+            let outcome = work(conn).await;
+            let ok = outcome.is_ok();
+            self.outcome = Some(outcome);
+            ok
+        })
+    }
+
+    fn finish(self: Box<Self>, commit_error: Option<&str>) {
+        let outcome = match (self.outcome, commit_error) {
+            (Some(Err(error)), _) => Err(error),
+            (Some(Ok(_)), Some(commit_error)) => Err(StoreError::Corrupt(format!(
+                "the transaction could not be committed: {commit_error}"
+            ))),
+            (Some(Ok(value)), None) => Ok(value),
+            (None, _) => Err(StoreError::Closed),
+        };
+        // The caller may have gone away (a dropped request); its answer is then not needed.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+/// The SQLite engine.
+pub struct SqliteStore {
+    reads: SqlitePool,
+    writes: mpsc::Sender<Box<dyn WriteJob>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) `DIR/onegrid.sqlite3` and runs the migrations.
+    pub async fn open_dir(dir: &Path) -> StoreResult<SqliteStore> {
+        std::fs::create_dir_all(dir).map_err(|error| {
+            StoreError::Unsupported(format!(
+                "cannot create data directory {}: {error}",
+                dir.display()
+            ))
+        })?;
+        SqliteStore::open_file(&dir.join(DATABASE_FILE)).await
+    }
+
+    pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let mut writer = SqliteConnection::connect_with(&options).await?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&mut writer)
+            .await?;
+        let reads = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options.read_only(true))
+            .await?;
+        let (sender, receiver) = mpsc::channel(4096);
+        tokio::spawn(writer_loop(writer, receiver));
+        Ok(SqliteStore {
+            reads,
+            writes: sender,
+        })
+    }
+
+    /// Sends `work` to the writer task and waits until its group is committed.
+    async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = TypedJob {
+            work: Some(work),
+            outcome: None,
+            reply,
+        };
+        self.writes
+            .send(Box::new(job))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn writer_loop(
+    mut conn: SqliteConnection,
+    mut jobs: mpsc::Receiver<Box<dyn WriteJob>>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut conn).await {
+            let message = error.to_string();
+            tracing::error!(%message, "cannot begin a write transaction");
+            for job in group {
+                job.finish(Some(&message));
+            }
+            continue;
+        }
+        let mut broken = None;
+        for job in group.iter_mut() {
+            if let Err(error) = sqlx::raw_sql("SAVEPOINT job").execute(&mut conn).await {
+                broken = Some(error.to_string());
+                break;
+            }
+            let ok = job.run(&mut conn).await;
+            let end = if ok {
+                sqlx::raw_sql("RELEASE job").execute(&mut conn).await
+            } else {
+                match sqlx::raw_sql("ROLLBACK TO job").execute(&mut conn).await {
+                    Ok(_) => sqlx::raw_sql("RELEASE job").execute(&mut conn).await,
+                    Err(error) => Err(error),
+                }
+            };
+            if let Err(error) = end {
+                broken = Some(error.to_string());
+                break;
+            }
+        }
+        let commit_error = match broken {
+            Some(message) => Some(message),
+            None => sqlx::raw_sql("COMMIT")
+                .execute(&mut conn)
+                .await
+                .err()
+                .map(|error| error.to_string()),
+        };
+        if let Some(message) = &commit_error {
+            tracing::error!(%message, "a write group failed and was rolled back");
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+        }
+        for job in group {
+            job.finish(commit_error.as_deref());
+        }
+    }
+    let _ = conn.close().await;
+}
+
+fn region_from_row(row: &SqliteRow) -> StoreResult<Region> {
+    let code: String = row.try_get("code")?;
+    let level: String = row.try_get("level")?;
+    let level = Level::from_str(&level).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let code = RegionCode::parse_at(level, &code).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let parent = match row.try_get::<Option<String>, _>("parent_code")? {
+        Some(text) => Some(parse_stored_code(&text)?),
+        None => None,
+    };
+    let successor = match row.try_get::<Option<String>, _>("successor_code")? {
+        Some(text) => Some(parse_stored_code(&text)?),
+        None => None,
+    };
+    Ok(Region {
+        code,
+        name: row.try_get("name")?,
+        parent,
+        valid_from: row.try_get("valid_from")?,
+        valid_to: row.try_get("valid_to")?,
+        successor,
+    })
+}
+
+fn parse_stored_code(text: &str) -> StoreResult<RegionCode> {
+    RegionCode::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn area_from_row(row: &SqliteRow) -> StoreResult<AreaRecord> {
+    let code: String = row.try_get("code")?;
+    let level: String = row.try_get("level")?;
+    let level = Level::from_str(&level).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(AreaRecord {
+        code: RegionCode::parse_at(level, &code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        geometry: row.try_get("geometry")?,
+        area_m2: row.try_get("area_m2")?,
+        bbox: [
+            row.try_get("min_lon")?,
+            row.try_get("min_lat")?,
+            row.try_get("max_lon")?,
+            row.try_get("max_lat")?,
+        ],
+        source_crs: row.try_get("source_crs")?,
+    })
+}
+
+fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+    let roles: String = row.try_get("roles")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        login: row.try_get("login")?,
+        display_name: row.try_get("display_name")?,
+        roles: roles.split(',').map(str::to_owned).collect(),
+        scope: row.try_get("scope_code")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn county_of(code: &RegionCode) -> Option<String> {
+    code.county().map(|county| county.to_string())
+}
+
+/// Inserts or updates one region inside the writer's transaction; an existing row whose name or
+/// parent differs is copied to `region_history` first. Returns what happened.
+async fn upsert_region(
+    conn: &mut SqliteConnection,
+    region: &RegionUpsert,
+    at: DateTime<Utc>,
+) -> StoreResult<UpsertOutcome> {
+    let existing = sqlx::query(
+        "SELECT name, parent_code, valid_from, valid_to FROM regions WHERE code = ?",
+    )
+    .bind(region.code.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let parent = region.parent.as_ref().map(RegionCode::to_string);
+    let Some(existing) = existing else {
+        sqlx::query(
+            "INSERT INTO regions (code, level, name, parent_code, county_code, valid_from)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(region.code.as_str())
+        .bind(region.code.level().as_str())
+        .bind(&region.name)
+        .bind(&parent)
+        .bind(county_of(&region.code))
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        return Ok(UpsertOutcome::Added);
+    };
+    let old_name: String = existing.try_get("name")?;
+    let old_parent: Option<String> = existing.try_get("parent_code")?;
+    let old_from: DateTime<Utc> = existing.try_get("valid_from")?;
+    let was_retired = existing.try_get::<Option<DateTime<Utc>>, _>("valid_to")?.is_some();
+    if old_name == region.name && old_parent == parent && !was_retired {
+        return Ok(UpsertOutcome::Unchanged);
+    }
+    sqlx::query(
+        "INSERT INTO region_history (code, level, name, parent_code, valid_from, valid_to)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(region.code.as_str())
+    .bind(region.code.level().as_str())
+    .bind(&old_name)
+    .bind(&old_parent)
+    .bind(old_from)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE regions SET name = ?, parent_code = ?, valid_from = ?, valid_to = NULL,
+                successor_code = NULL
+         WHERE code = ?",
+    )
+    .bind(&region.name)
+    .bind(&parent)
+    .bind(at)
+    .bind(region.code.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(UpsertOutcome::Changed)
+}
+
+enum UpsertOutcome {
+    Added,
+    Changed,
+    Unchanged,
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn engine(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn regions(&self) -> StoreResult<Vec<Region>> {
+        let rows = sqlx::query(
+            "SELECT code, level, name, parent_code, valid_from, valid_to, successor_code
+             FROM regions ORDER BY length(code), code",
+        )
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(region_from_row).collect()
+    }
+
+    async fn region(&self, code: &RegionCode) -> StoreResult<Option<Region>> {
+        let row = sqlx::query(
+            "SELECT code, level, name, parent_code, valid_from, valid_to, successor_code
+             FROM regions WHERE code = ?",
+        )
+        .bind(code.as_str())
+        .fetch_optional(&self.reads)
+        .await?;
+        row.as_ref().map(region_from_row).transpose()
+    }
+
+    async fn region_children(&self, code: &RegionCode) -> StoreResult<Vec<Region>> {
+        let rows = sqlx::query(
+            "SELECT code, level, name, parent_code, valid_from, valid_to, successor_code
+             FROM regions WHERE parent_code = ? AND valid_to IS NULL ORDER BY code",
+        )
+        .bind(code.as_str())
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(region_from_row).collect()
+    }
+
+    async fn region_history(&self, code: &RegionCode) -> StoreResult<Vec<Region>> {
+        let rows = sqlx::query(
+            "SELECT code, level, name, parent_code, valid_from, valid_to,
+                    NULL AS successor_code
+             FROM region_history WHERE code = ? ORDER BY id",
+        )
+        .bind(code.as_str())
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(region_from_row).collect()
+    }
+
+    async fn apply_divisions(&self, change: DivisionChange) -> StoreResult<DivisionSummary> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let at = change.at.unwrap_or_else(Utc::now);
+                let mut summary = DivisionSummary::default();
+                for region in &change.upserts {
+                    match upsert_region(conn, region, at).await? {
+                        UpsertOutcome::Added => summary.added += 1,
+                        UpsertOutcome::Changed => summary.changed += 1,
+                        UpsertOutcome::Unchanged => summary.unchanged += 1,
+                    }
+                }
+                for retirement in &change.retirements {
+                    let done = sqlx::query(
+                        "UPDATE regions SET valid_to = ?, successor_code = ?
+                         WHERE code = ? AND valid_to IS NULL",
+                    )
+                    .bind(at)
+                    .bind(retirement.successor.as_ref().map(RegionCode::to_string))
+                    .bind(retirement.code.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                    summary.retired += usize::try_from(done.rows_affected()).unwrap_or(0);
+                }
+                Ok(summary)
+            })
+        })
+        .await
+    }
+
+    async fn put_areas(
+        &self,
+        regions: Vec<RegionUpsert>,
+        areas: Vec<AreaRecord>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let at = Utc::now();
+                for region in &regions {
+                    upsert_region(conn, region, at).await?;
+                }
+                for area in &areas {
+                    sqlx::query(
+                        "INSERT INTO areas (code, level, county_code, geometry, area_m2,
+                                            min_lon, min_lat, max_lon, max_lat, source_crs,
+                                            imported_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         ON CONFLICT (code) DO UPDATE SET
+                            geometry = excluded.geometry, area_m2 = excluded.area_m2,
+                            min_lon = excluded.min_lon, min_lat = excluded.min_lat,
+                            max_lon = excluded.max_lon, max_lat = excluded.max_lat,
+                            source_crs = excluded.source_crs, imported_at = excluded.imported_at",
+                    )
+                    .bind(area.code.as_str())
+                    .bind(area.code.level().as_str())
+                    .bind(county_of(&area.code))
+                    .bind(&area.geometry)
+                    .bind(area.area_m2)
+                    .bind(area.bbox[0])
+                    .bind(area.bbox[1])
+                    .bind(area.bbox[2])
+                    .bind(area.bbox[3])
+                    .bind(&area.source_crs)
+                    .bind(at)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn areas(&self, level: Level) -> StoreResult<Vec<AreaRecord>> {
+        let rows = sqlx::query(
+            "SELECT code, level, geometry, area_m2, min_lon, min_lat, max_lon, max_lat, source_crs
+             FROM areas WHERE level = ? ORDER BY code",
+        )
+        .bind(level.as_str())
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(area_from_row).collect()
+    }
+
+    async fn area(&self, code: &RegionCode) -> StoreResult<Option<AreaRecord>> {
+        let row = sqlx::query(
+            "SELECT code, level, geometry, area_m2, min_lon, min_lat, max_lon, max_lat, source_crs
+             FROM areas WHERE code = ?",
+        )
+        .bind(code.as_str())
+        .fetch_optional(&self.reads)
+        .await?;
+        row.as_ref().map(area_from_row).transpose()
+    }
+
+    async fn child_areas(&self, code: &RegionCode) -> StoreResult<Vec<AreaRecord>> {
+        let rows = sqlx::query(
+            "SELECT a.code, a.level, a.geometry, a.area_m2, a.min_lon, a.min_lat, a.max_lon,
+                    a.max_lat, a.source_crs
+             FROM areas a JOIN regions r ON r.code = a.code
+             WHERE r.parent_code = ? AND r.valid_to IS NULL ORDER BY a.code",
+        )
+        .bind(code.as_str())
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(area_from_row).collect()
+    }
+
+    async fn put_users(&self, users: Vec<NewUser>) -> StoreResult<usize> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let at = Utc::now();
+                let mut added = 0;
+                for user in &users {
+                    let done = sqlx::query(
+                        "INSERT INTO users (id, login, display_name, roles, scope_code,
+                                            county_code, created_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING",
+                    )
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(&user.login)
+                    .bind(&user.display_name)
+                    .bind(user.roles.join(","))
+                    .bind(user.scope.as_str())
+                    .bind(county_of(&user.scope))
+                    .bind(at)
+                    .execute(&mut *conn)
+                    .await?;
+                    added += usize::try_from(done.rows_affected()).unwrap_or(0);
+                }
+                Ok(added)
+            })
+        })
+        .await
+    }
+
+    async fn users_in(&self, scope: &RegionCode, limit: u32) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT id, login, display_name, roles, scope_code, created_at FROM users
+             WHERE scope_code = ? OR scope_code LIKE ? ORDER BY login LIMIT ?",
+        )
+        .bind(scope.as_str())
+        .bind(format!("{}%", scope_prefix(scope)))
+        .bind(i64::from(limit))
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn user_count(&self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(&self.reads)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        let value = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.reads)
+            .await?;
+        Ok(value)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        let value = value.to_owned();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(&key)
+                .bind(&value)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
+/// The digits that every code inside `scope` starts with.
+fn scope_prefix(scope: &RegionCode) -> String {
+    let code = scope.as_str();
+    let keep = match scope.level() {
+        Level::Province => 2,
+        Level::City => 4,
+        _ => code.len(),
+    };
+    code[..keep].to_owned()
+}

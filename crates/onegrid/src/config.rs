@@ -1,0 +1,139 @@
+//! Typed configuration, loaded once at start.
+//!
+//! Sources, later ones winning: built-in defaults, an optional `onegrid.toml` (or the file named
+//! by `--config`), `ONEGRID_*` environment variables, then command-line flags. The database URL
+//! may carry a password, so it lives in a type that redacts itself in `Debug`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use onegrid_store::Location;
+use serde::{Deserialize, Serialize};
+
+/// A value that must not appear in logs.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once("://") {
+            Some((scheme, _)) => write!(f, "{scheme}://[redacted]"),
+            None => f.write_str("[redacted]"),
+        }
+    }
+}
+
+/// Everything the binary reads from its surroundings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Config {
+    /// Directory of the embedded SQLite store (`ONEGRID_DATA`).
+    pub data: PathBuf,
+    /// A `postgres://` URL; wins over `data` when set (`ONEGRID_DATABASE_URL`).
+    pub database_url: Option<Secret>,
+    /// Address `serve` listens on (`ONEGRID_ADDR`).
+    pub addr: String,
+    /// Log filter in `tracing` syntax (`ONEGRID_LOG`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            data: PathBuf::from("onegrid-data"),
+            database_url: None,
+            addr: "127.0.0.1:8080".to_owned(),
+            log: "info,sqlx=warn,tower_http=info".to_owned(),
+        }
+    }
+}
+
+/// Values given on the command line, applied last.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let file = file.unwrap_or(Path::new("onegrid.toml"));
+        let config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("ONEGRID_"))
+            .merge(Serialized::defaults(overrides))
+            .extract()?;
+        Ok(config)
+    }
+
+    pub fn location(&self) -> Location {
+        match &self.database_url {
+            Some(url) if !url.0.is_empty() => Location::Postgres(url.0.clone()),
+            _ => Location::Directory(self.data.clone()),
+        }
+    }
+
+    /// The sample configuration file, written from the same defaults the binary uses.
+    pub fn sample() -> String {
+        let body = toml_lines(&Config::default());
+        format!(
+            "# onegrid.toml — every key may also be set as ONEGRID_<KEY> in the environment.\n\
+             # database_url = \"postgres://user:password@127.0.0.1/onegrid\"  # wins over data\n{body}"
+        )
+    }
+}
+
+fn toml_lines(config: &Config) -> String {
+    format!(
+        "data = {:?}\naddr = {:?}\nlog = {:?}\n",
+        config.data.display().to_string(),
+        config.addr,
+        config.log
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let secret = Secret("postgres://onegrid:hunter2@db/onegrid".to_owned());
+        let shown = format!("{secret:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.starts_with("postgres://"));
+    }
+
+    #[test]
+    fn flags_win_over_files_and_defaults() {
+        let dir = std::env::temp_dir().join(format!("onegrid-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("onegrid.toml");
+        std::fs::write(&file, "addr = \"0.0.0.0:9000\"\ndata = \"/srv/grid\"\n").unwrap();
+        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(config.addr, "0.0.0.0:9000");
+        assert_eq!(config.data, PathBuf::from("/srv/grid"));
+        let overrides = Overrides {
+            data: Some(PathBuf::from("/tmp/x")),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&file), &overrides).unwrap();
+        assert_eq!(config.data, PathBuf::from("/tmp/x"));
+        assert_eq!(config.location(), Location::Directory(PathBuf::from("/tmp/x")));
+    }
+
+    #[test]
+    fn the_sample_parses_back_to_the_defaults() {
+        let parsed: Config = Figment::new()
+            .merge(Toml::string(&Config::sample()))
+            .extract()
+            .unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+}

@@ -1,0 +1,369 @@
+//! `onegrid`: one binary whose subcommands are its roles — serve, import, export, locate,
+//! demo, bench.
+
+mod bench;
+mod config;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use onegrid_app::App;
+use onegrid_app::areas::AreaImportOptions;
+use onegrid_app::divisions::DivisionFile;
+use onegrid_domain::Level;
+use onegrid_geo::crs::Crs;
+use onegrid_geo::geojson_io::FieldNames;
+
+use crate::config::{Config, Overrides, Secret};
+
+#[derive(Debug, Parser)]
+#[command(name = "onegrid", version, about = "一网通管：全科网格社会治理平台")]
+struct Cli {
+    /// Directory of the embedded SQLite store [env: ONEGRID_DATA] [default: ./onegrid-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); wins over --data [env: ONEGRID_DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    /// Configuration file [default: ./onegrid.toml when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (and, with --demo, build the demo city on first start).
+    Serve {
+        /// Address to listen on [env: ONEGRID_ADDR] [default: 127.0.0.1:8080]
+        #[arg(long)]
+        addr: Option<String>,
+        /// Load the demo city 晋中市 on first start.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Build the demo city 晋中市 into the store (once).
+    Demo,
+    /// Import division codes or polygons.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export stored data.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// The grid (or deepest area) that contains a point, with its chain, as JSON.
+    Locate(LocateArgs),
+    /// Measure the product's speed (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Print a sample onegrid.toml with the defaults.
+    SampleConfig,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Division codes: china-division CSV files or plain code,name,parent_code,level CSV. Several
+    /// files form one import: all of it is stored, or nothing.
+    Divisions {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Polygons of one level from a GeoJSON FeatureCollection: all or nothing.
+    Areas {
+        file: PathBuf,
+        #[arg(long)]
+        level: Level,
+        /// Property holding the code (the feature's `id` is the fallback).
+        #[arg(long, default_value = "code")]
+        code_field: String,
+        #[arg(long, default_value = "name")]
+        name_field: String,
+        #[arg(long, default_value = "parent")]
+        parent_field: String,
+        /// Coordinate system of the file: wgs84, cgcs2000 or gcj02.
+        #[arg(long, default_value = "wgs84")]
+        crs: Crs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// The stored polygons of one level as GeoJSON, as imported (in WGS-84).
+    Areas {
+        #[arg(long)]
+        level: Level,
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct LocateArgs {
+    /// Longitude (WGS-84).
+    #[arg(allow_negative_numbers = true, required_unless_present = "batch")]
+    lon: Option<f64>,
+    /// Latitude (WGS-84).
+    #[arg(allow_negative_numbers = true, required_unless_present = "batch")]
+    lat: Option<f64>,
+    /// A CSV file of lon,lat rows; answers lon,lat,grid and the chain's codes.
+    #[arg(long, conflicts_with_all = ["lon", "lat"])]
+    batch: Option<PathBuf>,
+    /// Where to write the batch answer [default: standard output].
+    #[arg(long, requires = "batch")]
+    out: Option<PathBuf>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        data: cli.data.clone(),
+        database_url: cli.database.clone().map(Secret),
+        addr: match &cli.command {
+            Command::Serve { addr, .. } => addr.clone(),
+            _ => None,
+        },
+    };
+    let config = match Config::load(cli.config.as_deref(), &overrides) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: configuration: {error:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn open_app(config: &Config) -> anyhow::Result<App> {
+    let store = onegrid_store::open(&config.location())
+        .await
+        .context("opening the store")?;
+    Ok(App::load(store).await?)
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<std::process::ExitCode> {
+    if let Command::SampleConfig = command {
+        print!("{}", Config::sample());
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let app = open_app(&config).await?;
+    match command {
+        Command::Serve { demo, .. } => serve(app, &config, demo).await?,
+        Command::Demo => {
+            let report = app.load_demo_city().await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Import(ImportCommand::Divisions { files }) => {
+            let mut inputs = Vec::new();
+            for file in &files {
+                inputs.push(DivisionFile {
+                    name: file.display().to_string(),
+                    text: std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?,
+                });
+            }
+            let report = app.import_divisions(&inputs).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Import(ImportCommand::Areas {
+            file,
+            level,
+            code_field,
+            name_field,
+            parent_field,
+            crs,
+        }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let options = AreaImportOptions {
+                level,
+                fields: FieldNames {
+                    code: code_field,
+                    name: name_field,
+                    parent: parent_field,
+                },
+                crs,
+            };
+            let report = app.import_areas(&text, &options).await?;
+            for warning in report.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Export(ExportCommand::Areas { level, file }) => {
+            let text = app.export_areas(level).await?;
+            std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+        }
+        Command::Locate(args) => return locate(&app, args),
+        Command::Bench(command) => bench::run(&app, command).await?,
+        Command::SampleConfig => {}
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        let started = Instant::now();
+        let report = app.load_demo_city().await?;
+        if !report.already_loaded {
+            tracing::info!(
+                grids = report.grids,
+                villages = report.villages,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo city 晋中市 built"
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .with_context(|| format!("listening on {}", config.addr))?;
+    let address = listener.local_addr()?;
+    tracing::info!(engine = app.store().engine(), "onegrid serving on http://{address}");
+    println!("onegrid 一网通管 serving on http://{address}");
+    onegrid_server::serve(listener, app, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn locate(app: &App, args: LocateArgs) -> anyhow::Result<std::process::ExitCode> {
+    if let Some(batch) = &args.batch {
+        let summary = locate_batch(app, batch, args.out.as_deref())?;
+        eprintln!(
+            "located {} of {} points in {:.2} s",
+            summary.found, summary.points, summary.seconds
+        );
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let (Some(lon), Some(lat)) = (args.lon, args.lat) else {
+        bail!("give LON LAT, or --batch FILE");
+    };
+    match app.locate(lon, lat) {
+        Ok(located) => {
+            println!("{}", serde_json::to_string_pretty(&located)?);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            let body = serde_json::json!({"error": {"code": "not_found", "message": error.to_string(), "details": null}});
+            println!("{body}");
+            Ok(std::process::ExitCode::from(4))
+        }
+    }
+}
+
+pub struct BatchSummary {
+    pub points: usize,
+    pub found: usize,
+    pub seconds: f64,
+}
+
+/// Answers a CSV of `lon,lat` rows (an optional header is skipped) with
+/// `lon,lat,grid,village,township,county,city,province`.
+fn locate_batch(app: &App, input: &Path, out: Option<&Path>) -> anyhow::Result<BatchSummary> {
+    use std::io::Write;
+    let started = Instant::now();
+    let atlas = app.atlas();
+    let reader = std::fs::File::open(input).with_context(|| format!("reading {}", input.display()))?;
+    let mut csv_in = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, reader));
+    let sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut csv_out = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, sink));
+    csv_out.write_record(["lon", "lat", "grid", "village", "township", "county", "city", "province"])?;
+    let mut points = 0;
+    let mut found = 0;
+    let mut record = csv::StringRecord::new();
+    let mut row: [String; 8] = Default::default();
+    while csv_in.read_record(&mut record)? {
+        let line = record.position().map_or(0, |p| p.line());
+        let (Some(lon_text), Some(lat_text)) = (record.get(0), record.get(1)) else {
+            bail!("{}, line {line}: expected lon,lat", input.display());
+        };
+        let (lon, lat) = match (lon_text.parse::<f64>(), lat_text.parse::<f64>()) {
+            (Ok(lon), Ok(lat)) => (lon, lat),
+            _ if line == 1 => continue, // a header row
+            (Err(_), _) => bail!("{}, line {line}, field lon: '{lon_text}' is not a number", input.display()),
+            (_, Err(_)) => bail!("{}, line {line}, field lat: '{lat_text}' is not a number", input.display()),
+        };
+        points += 1;
+        for cell in row.iter_mut() {
+            cell.clear();
+        }
+        row[0].push_str(lon_text);
+        row[1].push_str(lat_text);
+        if let Some((code, _)) = atlas.index().locate(lon, lat) {
+            found += 1;
+            for link in atlas.chain(code) {
+                let column = match link.level {
+                    Level::Grid => 2,
+                    Level::Village => 3,
+                    Level::Township => 4,
+                    Level::County => 5,
+                    Level::City => 6,
+                    Level::Province => 7,
+                };
+                row[column].push_str(&link.code);
+            }
+        }
+        csv_out.write_record(&row)?;
+    }
+    csv_out.flush()?;
+    Ok(BatchSummary {
+        points,
+        found,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
