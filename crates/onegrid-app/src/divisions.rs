@@ -289,6 +289,7 @@ impl App {
             .collect();
         let mut retired: Vec<Retirement> = Vec::new();
         let mut retired_codes: HashSet<String> = HashSet::new();
+        let mut successors: HashMap<String, Option<String>> = HashMap::new();
         // Parents before children, so that a retired parent's descendants follow it.
         let mut stored: Vec<_> = atlas
             .all_regions()
@@ -315,9 +316,14 @@ impl App {
             if !covered.contains(&group) && !parent_retired {
                 continue;
             }
+            // Below a retired parent, the successor is sought under the parent's successor.
+            let search_group = match parent.as_ref().and_then(|p| successors.get(p)) {
+                Some(Some(parent_successor)) => (Some(parent_successor.clone()), region.level()),
+                _ => group,
+            };
             let stem = name_stem(&region.name);
             let candidates: Vec<&&Row> = new_by_group
-                .get(&group)
+                .get(&search_group)
                 .into_iter()
                 .flatten()
                 .filter(|row| name_stem(&row.name) == stem)
@@ -327,6 +333,10 @@ impl App {
                 _ => None,
             };
             retired_codes.insert(region.code.to_string());
+            successors.insert(
+                region.code.to_string(),
+                successor.as_ref().map(ToString::to_string),
+            );
             retired.push(Retirement {
                 code: region.code.clone(),
                 successor,

@@ -114,7 +114,8 @@ fn gcj_offset(lon: f64, lat: f64) -> (f64, f64) {
     let rad_lat = lat / 180.0 * PI;
     let magic = 1.0 - KRASOVSKY_EE * rad_lat.sin() * rad_lat.sin();
     let sqrt_magic = magic.sqrt();
-    let d_lat = (d_lat * 180.0) / ((KRASOVSKY_A * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
+    let d_lat =
+        (d_lat * 180.0) / ((KRASOVSKY_A * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
     let d_lon = (d_lon * 180.0) / (KRASOVSKY_A / sqrt_magic * rad_lat.cos() * PI);
     (d_lon, d_lat)
 }

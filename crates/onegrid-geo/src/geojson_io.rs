@@ -35,7 +35,11 @@ pub struct FieldNames {
 
 impl Default for FieldNames {
     fn default() -> Self {
-        FieldNames { code: "code".into(), name: "name".into(), parent: "parent".into() }
+        FieldNames {
+            code: "code".into(),
+            name: "name".into(),
+            parent: "parent".into(),
+        }
     }
 }
 
@@ -65,7 +69,11 @@ pub struct RawFeature {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     #[error("invalid JSON at line {line}, column {column}: {message}")]
-    Json { line: usize, column: usize, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("expected a GeoJSON FeatureCollection, found {found}")]
     NotFeatureCollection { found: String },
 }
@@ -83,7 +91,11 @@ pub fn read_area_features(
         // serde_json appends " at line L column C"; the fields carry that already.
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
-        ReadError::Json { line: e.line(), column: e.column(), message }
+        ReadError::Json {
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
     })?;
     let found = match root.get("type") {
         Some(Value::String(t)) if t == "FeatureCollection" => None,
@@ -98,7 +110,11 @@ pub fn read_area_features(
             found: "a FeatureCollection without a 'features' array".into(),
         });
     };
-    Ok(features.iter().enumerate().map(|(i, f)| read_feature(i, f, fields, crs)).collect())
+    Ok(features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| read_feature(i, f, fields, crs))
+        .collect())
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -118,14 +134,19 @@ fn read_feature(index: usize, feature: &Value, fields: &FieldNames, crs: Crs) ->
     let obj = match feature.as_object() {
         Some(obj) => obj,
         None => {
-            problems.push(format!("feature is {}, not a GeoJSON Feature", json_kind(feature)));
+            problems.push(format!(
+                "feature is {}, not a GeoJSON Feature",
+                json_kind(feature)
+            ));
             &empty
         }
     };
     if feature.is_object() {
         match obj.get("type") {
             Some(Value::String(t)) if t == "Feature" => {}
-            Some(Value::String(t)) => problems.push(format!("feature has type '{t}'; 'Feature' expected")),
+            Some(Value::String(t)) => {
+                problems.push(format!("feature has type '{t}'; 'Feature' expected"))
+            }
             _ => problems.push("feature has no type; 'Feature' expected".into()),
         }
     }
@@ -133,7 +154,10 @@ fn read_feature(index: usize, feature: &Value, fields: &FieldNames, crs: Crs) ->
         Some(Value::Object(p)) => p,
         None | Some(Value::Null) => &empty,
         Some(other) => {
-            problems.push(format!("properties is {}; an object expected", json_kind(other)));
+            problems.push(format!(
+                "properties is {}; an object expected",
+                json_kind(other)
+            ));
             &empty
         }
     };
@@ -142,9 +166,7 @@ fn read_feature(index: usize, feature: &Value, fields: &FieldNames, crs: Crs) ->
     if code.is_none() && lookup(props, &fields.code).is_none_or(Value::is_null) {
         // The feature's own `id` stands in for an absent code property.
         code = match obj.get("id") {
-            Some(id @ (Value::String(_) | Value::Number(_))) => {
-                text_of(id, "id", &mut problems)
-            }
+            Some(id @ (Value::String(_) | Value::Number(_))) => text_of(id, "id", &mut problems),
             _ => None,
         };
         if code.is_none() {
@@ -162,7 +184,14 @@ fn read_feature(index: usize, feature: &Value, fields: &FieldNames, crs: Crs) ->
         Some(geometry) => read_geometry(geometry, &mut problems),
     };
     let shape = shape.map(|s| to_crs_wgs84(s, crs));
-    RawFeature { index, code, name, parent, shape, problems }
+    RawFeature {
+        index,
+        code,
+        name,
+        parent,
+        shape,
+        problems,
+    }
 }
 
 /// A property by name, or by dotted path into nested objects.
@@ -183,7 +212,11 @@ fn lookup<'a>(props: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 
 /// The text of a string or integer property; absent and null give `None` silently, other
 /// values give `None` and a problem.
-fn property_text(props: &Map<String, Value>, name: &str, problems: &mut Vec<String>) -> Option<String> {
+fn property_text(
+    props: &Map<String, Value>,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<String> {
     match lookup(props, name) {
         None | Some(Value::Null) => None,
         Some(v) => text_of(v, &format!("property '{name}'"), problems),
@@ -214,7 +247,10 @@ fn text_of(v: &Value, what: &str, problems: &mut Vec<String>) -> Option<String> 
             }
         }
         other => {
-            problems.push(format!("{what} is {}; a string or a number expected", json_kind(other)));
+            problems.push(format!(
+                "{what} is {}; a string or a number expected",
+                json_kind(other)
+            ));
             None
         }
     }
@@ -236,7 +272,10 @@ fn read_geometry(geometry: &Value, problems: &mut Vec<String>) -> Option<MultiPo
     let kind = match geometry.get("type") {
         Some(Value::String(t)) => t.as_str(),
         _ => {
-            problems.push(format!("geometry is {} without a GeoJSON 'type'", json_kind(geometry)));
+            problems.push(format!(
+                "geometry is {} without a GeoJSON 'type'",
+                json_kind(geometry)
+            ));
             return None;
         }
     };
@@ -245,11 +284,15 @@ fn read_geometry(geometry: &Value, problems: &mut Vec<String>) -> Option<MultiPo
         ("Polygon", Some(c @ Value::Array(_))) => vec![c],
         ("MultiPolygon", Some(Value::Array(polys))) => polys.iter().collect(),
         ("Polygon" | "MultiPolygon", _) => {
-            problems.push(format!("geometry is a {kind} without a 'coordinates' array"));
+            problems.push(format!(
+                "geometry is a {kind} without a 'coordinates' array"
+            ));
             return None;
         }
         (other, _) => {
-            problems.push(format!("geometry is a {other}; Polygon or MultiPolygon expected"));
+            problems.push(format!(
+                "geometry is a {other}; Polygon or MultiPolygon expected"
+            ));
             return None;
         }
     };
@@ -262,7 +305,10 @@ fn read_geometry(geometry: &Value, problems: &mut Vec<String>) -> Option<MultiPo
     let mut built = Vec::with_capacity(polygons.len());
     for (pi, poly) in polygons.iter().enumerate() {
         let Some(rings) = poly.as_array() else {
-            problems.push(format!("polygon {pi} is {}; an array of rings expected", json_kind(poly)));
+            problems.push(format!(
+                "polygon {pi} is {}; an array of rings expected",
+                json_kind(poly)
+            ));
             continue;
         };
         if rings.is_empty() {
@@ -295,9 +341,17 @@ fn read_geometry(geometry: &Value, problems: &mut Vec<String>) -> Option<MultiPo
 const UNCLOSED: &str = "is not closed (first position differs from last)";
 
 /// Read one ring's positions, checking them as written (closure, count, range).
-fn read_ring(ring: &Value, pi: usize, ri: usize, problems: &mut Vec<String>) -> Option<LineString<f64>> {
+fn read_ring(
+    ring: &Value,
+    pi: usize,
+    ri: usize,
+    problems: &mut Vec<String>,
+) -> Option<LineString<f64>> {
     let Some(positions) = ring.as_array() else {
-        problems.push(format!("ring {ri} of polygon {pi} is {}; an array of positions expected", json_kind(ring)));
+        problems.push(format!(
+            "ring {ri} of polygon {pi} is {}; an array of positions expected",
+            json_kind(ring)
+        ));
         return None;
     };
     let mut coords = Vec::with_capacity(positions.len());
@@ -311,10 +365,14 @@ fn read_ring(ring: &Value, pi: usize, ri: usize, problems: &mut Vec<String>) -> 
         });
         match pair {
             None => {
-                problems.push(format!("position {k} of ring {ri} of polygon {pi} is not a [lon, lat] pair of numbers"));
+                problems.push(format!(
+                    "position {k} of ring {ri} of polygon {pi} is not a [lon, lat] pair of numbers"
+                ));
                 ok = false;
             }
-            Some((lon, lat)) if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) => {
+            Some((lon, lat))
+                if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) =>
+            {
                 problems.push(format!("position {k} of ring {ri} of polygon {pi} is out of range (lon {lon}, lat {lat})"));
                 ok = false;
             }
@@ -328,23 +386,26 @@ fn read_ring(ring: &Value, pi: usize, ri: usize, problems: &mut Vec<String>) -> 
         ));
         ok = false;
     }
-    if ok {
-        if let (Some(first), Some(last)) = (coords.first(), coords.last()) {
-            if first != last {
-                problems.push(format!("ring {ri} of polygon {pi} {UNCLOSED}"));
-            }
-        }
+    // Both `None` only for an empty ring, already reported as too short.
+    if ok && coords.first() != coords.last() {
+        problems.push(format!("ring {ri} of polygon {pi} {UNCLOSED}"));
     }
-    ok.then(|| LineString(coords))
+    ok.then_some(LineString(coords))
 }
 
 /// Whether all positions of a ring lie on one line (exact predicate), so that it encloses
 /// no area at all. (A shoelace sum would also be zero for a symmetric bow-tie.)
 fn all_collinear(ring: &LineString<f64>) -> bool {
-    let Some(&p0) = ring.0.first() else { return true };
-    let Some(&p1) = ring.0.iter().find(|&&c| c != p0) else { return true };
+    let Some(&p0) = ring.0.first() else {
+        return true;
+    };
+    let Some(&p1) = ring.0.iter().find(|&&c| c != p0) else {
+        return true;
+    };
     let rc = |c: Coord<f64>| robust::Coord { x: c.x, y: c.y };
-    ring.0.iter().all(|&c| robust::orient2d(rc(p0), rc(p1), rc(c)) == 0.0)
+    ring.0
+        .iter()
+        .all(|&c| robust::orient2d(rc(p0), rc(p1), rc(c)) == 0.0)
 }
 
 fn ring_name(role: RingRole, pi: usize) -> String {
@@ -384,21 +445,27 @@ fn check_topology(shape: &MultiPolygon<f64>, problems: &mut Vec<String>) {
                 let poly = &shape.0[pi];
                 polygon_problem(poly, pi, &err)
             }
-            InvalidMultiPolygon::ElementsOverlaps(a, b) => format!("polygons {} and {} overlap", a.0, b.0),
+            InvalidMultiPolygon::ElementsOverlaps(a, b) => {
+                format!("polygons {} and {} overlap", a.0, b.0)
+            }
             InvalidMultiPolygon::ElementsTouchOnALine(a, b) => {
                 format!("polygons {} and {} touch along a line", a.0, b.0)
             }
         };
         problems.push(text);
     }
-    for (pi, poly) in shape.0.iter().enumerate() {
-        if !invalid_polygons[pi] {
-            if let Some(at) = interior_split_point(poly) {
-                problems.push(format!(
-                    "polygon {pi} has its interior cut into pieces by rings touching each other at two or more points, {}",
-                    near(at)
-                ));
-            }
+    // Connectivity is only meaningful for polygons whose rings are otherwise valid.
+    let sound = shape
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(pi, _)| !invalid_polygons[*pi]);
+    for (pi, poly) in sound {
+        if let Some(at) = interior_split_point(poly) {
+            problems.push(format!(
+                "polygon {pi} has its interior cut into pieces by rings touching each other at two or more points, {}",
+                near(at)
+            ));
         }
     }
 }
@@ -406,7 +473,10 @@ fn check_topology(shape: &MultiPolygon<f64>, problems: &mut Vec<String>) {
 fn polygon_problem(poly: &Polygon<f64>, pi: usize, err: &InvalidPolygon) -> String {
     match err {
         InvalidPolygon::TooFewPointsInRing(role) => {
-            format!("{} has fewer than 3 distinct positions", ring_name(*role, pi))
+            format!(
+                "{} has fewer than 3 distinct positions",
+                ring_name(*role, pi)
+            )
         }
         InvalidPolygon::SelfIntersection(role) => {
             let at = ring_of(poly, *role).and_then(self_intersection_point);
@@ -416,17 +486,31 @@ fn polygon_problem(poly: &Polygon<f64>, pi: usize, err: &InvalidPolygon) -> Stri
             }
         }
         InvalidPolygon::NonFiniteCoord(role, idx) => {
-            format!("position {} of {} is not a finite number", idx.0, ring_name(*role, pi))
+            format!(
+                "position {} of {} is not a finite number",
+                idx.0,
+                ring_name(*role, pi)
+            )
         }
         InvalidPolygon::InteriorRingNotContainedInExteriorRing(role) => match role {
-            RingRole::Interior(k) => format!("hole {} of polygon {pi} is not inside its shell", k + 1),
+            RingRole::Interior(k) => {
+                format!("hole {} of polygon {pi} is not inside its shell", k + 1)
+            }
             RingRole::Exterior => format!("{} is not inside its shell", ring_name(*role, pi)),
         },
         InvalidPolygon::IntersectingRingsOnALine(a, b) => match (a, b) {
-            (RingRole::Exterior, RingRole::Interior(k)) | (RingRole::Interior(k), RingRole::Exterior) => {
-                format!("hole {} of polygon {pi} touches its shell along a line", k + 1)
+            (RingRole::Exterior, RingRole::Interior(k))
+            | (RingRole::Interior(k), RingRole::Exterior) => {
+                format!(
+                    "hole {} of polygon {pi} touches its shell along a line",
+                    k + 1
+                )
             }
-            _ => format!("{} and {} touch along a line", ring_name(*a, pi), ring_name(*b, pi)),
+            _ => format!(
+                "{} and {} touch along a line",
+                ring_name(*a, pi),
+                ring_name(*b, pi)
+            ),
         },
         InvalidPolygon::IntersectingRingsOnAnArea(a, b) => {
             format!("{} and {} overlap", ring_name(*a, pi), ring_name(*b, pi))
@@ -470,7 +554,9 @@ fn self_intersection_point(ring: &LineString<f64>) -> Option<Coord<f64>> {
 /// another ring); the interior is split exactly when that graph has a cycle, e.g. a hole
 /// touching the shell at two points.
 fn interior_split_point(poly: &Polygon<f64>) -> Option<Coord<f64>> {
-    let rings: Vec<&LineString<f64>> = std::iter::once(poly.exterior()).chain(poly.interiors()).collect();
+    let rings: Vec<&LineString<f64>> = std::iter::once(poly.exterior())
+        .chain(poly.interiors())
+        .collect();
     if rings.len() < 2 {
         return None;
     }
@@ -482,7 +568,9 @@ fn interior_split_point(poly: &Polygon<f64>) -> Option<Coord<f64>> {
             if a == b {
                 continue;
             }
-            let (Some(ba), Some(bb)) = (boxes[a], boxes[b]) else { continue };
+            let (Some(ba), Some(bb)) = (boxes[a], boxes[b]) else {
+                continue;
+            };
             if !ba.intersects(&bb) {
                 continue;
             }
@@ -490,7 +578,9 @@ fn interior_split_point(poly: &Polygon<f64>) -> Option<Coord<f64>> {
             // at least one of them, so scanning both directions finds them all.
             for &v in &rings[a].0 {
                 if bb.intersects(&v) && on_ring(&rings[b].0, v) {
-                    let entry = touches.entry((v.x.to_bits(), v.y.to_bits())).or_insert((v, Vec::new()));
+                    let entry = touches
+                        .entry((v.x.to_bits(), v.y.to_bits()))
+                        .or_insert((v, Vec::new()));
                     for r in [a, b] {
                         if !entry.1.contains(&r) {
                             entry.1.push(r);
@@ -512,7 +602,11 @@ fn interior_split_point(poly: &Polygon<f64>) -> Option<Coord<f64>> {
     }
     let mut points: Vec<_> = touches.into_values().collect();
     // Deterministic order, so the reported point does not depend on hashing.
-    points.sort_by(|a, b| (a.0.x, a.0.y).partial_cmp(&(b.0.x, b.0.y)).unwrap_or(std::cmp::Ordering::Equal));
+    points.sort_by(|a, b| {
+        (a.0.x, a.0.y)
+            .partial_cmp(&(b.0.x, b.0.y))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     for (k, (at, on)) in points.iter().enumerate() {
         let node = n + k;
         for &r in on {
@@ -603,8 +697,13 @@ mod tests {
 
     #[test]
     fn unclosed_ring() {
-        let f = one(r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.6,37.6],[112.6,37.7],[112.5,37.7]]]}"#);
-        assert_eq!(f.problems, vec!["ring 0 of polygon 0 is not closed (first position differs from last)"]);
+        let f = one(
+            r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.6,37.6],[112.6,37.7],[112.5,37.7]]]}"#,
+        );
+        assert_eq!(
+            f.problems,
+            vec!["ring 0 of polygon 0 is not closed (first position differs from last)"]
+        );
         // Still drawable: geo closes it.
         assert!(f.shape.is_some());
     }
@@ -614,14 +713,22 @@ mod tests {
         let f = one(&format!(
             r#"{{"type":"Polygon","coordinates":[{SQUARE},[[112.52,37.62],[112.53,37.62],[112.52,37.62]]]}}"#
         ));
-        assert_eq!(f.problems, vec!["ring 1 of polygon 0 has 3 positions; at least 4 are needed"]);
+        assert_eq!(
+            f.problems,
+            vec!["ring 1 of polygon 0 has 3 positions; at least 4 are needed"]
+        );
         assert!(f.shape.is_none());
     }
 
     #[test]
     fn bow_tie() {
-        let f = one(r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.52,37.64],[112.52,37.6],[112.5,37.64],[112.5,37.6]]]}"#);
-        assert_eq!(f.problems, vec!["ring 0 of polygon 0 intersects itself near (112.51000, 37.62000)"]);
+        let f = one(
+            r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.52,37.64],[112.52,37.6],[112.5,37.64],[112.5,37.6]]]}"#,
+        );
+        assert_eq!(
+            f.problems,
+            vec!["ring 0 of polygon 0 intersects itself near (112.51000, 37.62000)"]
+        );
     }
 
     #[test]
@@ -629,26 +736,39 @@ mod tests {
         let f = one(&format!(
             r#"{{"type":"Polygon","coordinates":[{SQUARE},[[113.0,38.0],[113.1,38.0],[113.1,38.1],[113.0,38.0]]]}}"#
         ));
-        assert_eq!(f.problems, vec!["hole 1 of polygon 0 is not inside its shell"]);
+        assert_eq!(
+            f.problems,
+            vec!["hole 1 of polygon 0 is not inside its shell"]
+        );
     }
 
     #[test]
     fn zero_area() {
-        let f = one(r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.6,37.6],[112.7,37.6],[112.5,37.6]]]}"#);
+        let f = one(
+            r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.6,37.6],[112.7,37.6],[112.5,37.6]]]}"#,
+        );
         assert_eq!(f.problems[0], "polygon 0 has zero area");
     }
 
     #[test]
     fn out_of_range() {
-        let f = one(r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.6,37.6],[112.6,37.7],[112.5,37.7],[112.5,37.71],[200,37],[112.5,37.6]]]}"#);
-        assert_eq!(f.problems, vec!["position 5 of ring 0 of polygon 0 is out of range (lon 200, lat 37)"]);
+        let f = one(
+            r#"{"type":"Polygon","coordinates":[[[112.5,37.6],[112.6,37.6],[112.6,37.7],[112.5,37.7],[112.5,37.71],[200,37],[112.5,37.6]]]}"#,
+        );
+        assert_eq!(
+            f.problems,
+            vec!["position 5 of ring 0 of polygon 0 is out of range (lon 200, lat 37)"]
+        );
         assert!(f.shape.is_none());
     }
 
     #[test]
     fn wrong_type_and_missing_geometry() {
         let f = one(r#"{"type":"LineString","coordinates":[[112.5,37.6],[112.6,37.6]]}"#);
-        assert_eq!(f.problems, vec!["geometry is a LineString; Polygon or MultiPolygon expected"]);
+        assert_eq!(
+            f.problems,
+            vec!["geometry is a LineString; Polygon or MultiPolygon expected"]
+        );
         let f = one("null");
         assert_eq!(f.problems, vec!["geometry is missing"]);
         assert!(f.shape.is_none());
@@ -687,19 +807,32 @@ mod tests {
             ]
         );
         assert_eq!(all[3].code.as_deref(), Some("140702000000"));
-        assert_eq!(all.iter().map(|f| f.index).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+        assert_eq!(
+            all.iter().map(|f| f.index).collect::<Vec<_>>(),
+            vec![0, 1, 2, 3]
+        );
 
-        let nested = FieldNames { code: "props.c".into(), ..FieldNames::default() };
+        let nested = FieldNames {
+            code: "props.c".into(),
+            ..FieldNames::default()
+        };
         let all = read_area_features(&text, &nested, Crs::Wgs84).expect("reads");
         assert_eq!(all[2].code.as_deref(), Some("x1"));
     }
 
     #[test]
     fn file_level_errors() {
-        let err = read_area_features("{\n \"type\": ", &FieldNames::default(), Crs::Wgs84).unwrap_err();
+        let err =
+            read_area_features("{\n \"type\": ", &FieldNames::default(), Crs::Wgs84).unwrap_err();
         assert!(matches!(err, ReadError::Json { line: 2, .. }), "{err:?}");
-        let err = read_area_features(r#"{"type":"Feature"}"#, &FieldNames::default(), Crs::Wgs84).unwrap_err();
-        assert_eq!(err, ReadError::NotFeatureCollection { found: "a Feature".into() });
+        let err = read_area_features(r#"{"type":"Feature"}"#, &FieldNames::default(), Crs::Wgs84)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ReadError::NotFeatureCollection {
+                found: "a Feature".into()
+            }
+        );
         let err = read_area_features("[]", &FieldNames::default(), Crs::Wgs84).unwrap_err();
         assert!(matches!(err, ReadError::NotFeatureCollection { .. }));
     }
@@ -728,8 +861,20 @@ mod tests {
             polygon![(x: 114.0, y: 38.0), (x: 114.1, y: 38.0), (x: 114.1, y: 38.1)],
         ]);
         let text = write_feature_collection(&[
-            ExportFeature { code: "140702", name: "榆次区", parent: Some("1407"), level: "county", shape: &a },
-            ExportFeature { code: "14", name: "山西省", parent: None, level: "province", shape: &b },
+            ExportFeature {
+                code: "140702",
+                name: "榆次区",
+                parent: Some("1407"),
+                level: "county",
+                shape: &a,
+            },
+            ExportFeature {
+                code: "14",
+                name: "山西省",
+                parent: None,
+                level: "province",
+                shape: &b,
+            },
         ]);
         assert!(text.contains(r#""type":"Polygon""#) && text.contains(r#""type":"MultiPolygon""#));
         let back = read(&text);

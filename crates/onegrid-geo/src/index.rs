@@ -48,8 +48,14 @@ impl Entry {
             .map(|p| {
                 p.bounding_rect().unwrap_or_else(|| {
                     Rect::new(
-                        Coord { x: f64::NAN, y: f64::NAN },
-                        Coord { x: f64::NAN, y: f64::NAN },
+                        Coord {
+                            x: f64::NAN,
+                            y: f64::NAN,
+                        },
+                        Coord {
+                            x: f64::NAN,
+                            y: f64::NAN,
+                        },
                     )
                 })
             })
@@ -57,7 +63,10 @@ impl Entry {
         Some(Entry {
             code,
             part_boxes,
-            envelope: AABB::from_corners([bbox.min().x, bbox.min().y], [bbox.max().x, bbox.max().y]),
+            envelope: AABB::from_corners(
+                [bbox.min().x, bbox.min().y],
+                [bbox.max().x, bbox.max().y],
+            ),
             shape,
         })
     }
@@ -109,7 +118,9 @@ pub struct AreaIndex {
 impl fmt::Debug for AreaIndex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let per_depth: Vec<usize> = self.trees.iter().map(RTree::size).collect();
-        f.debug_struct("AreaIndex").field("areas_per_depth", &per_depth).finish()
+        f.debug_struct("AreaIndex")
+            .field("areas_per_depth", &per_depth)
+            .finish()
     }
 }
 
@@ -122,7 +133,8 @@ impl AreaIndex {
     /// Bulk-load an index (faster and better balanced than repeated `insert`). When a code
     /// appears twice, the later item wins. Shapes without coordinates are not indexed.
     pub fn build(items: Vec<(String, u8, MultiPolygon<f64>)>) -> Self {
-        let mut latest: HashMap<String, (u8, MultiPolygon<f64>)> = HashMap::with_capacity(items.len());
+        let mut latest: HashMap<String, (u8, MultiPolygon<f64>)> =
+            HashMap::with_capacity(items.len());
         for (code, depth, shape) in items {
             latest.insert(code, (depth, shape));
         }
@@ -155,7 +167,8 @@ impl AreaIndex {
         if self.trees.len() <= d {
             self.trees.resize_with(d + 1, RTree::new);
         }
-        self.where_is.insert(entry.code.clone(), (depth, entry.envelope));
+        self.where_is
+            .insert(entry.code.clone(), (depth, entry.envelope));
         self.trees[d].insert(entry);
     }
 
@@ -168,7 +181,10 @@ impl AreaIndex {
             .trees
             .get_mut(usize::from(depth))
             .and_then(|tree| tree.remove_with_selection_function(ByCode { code, envelope }));
-        debug_assert!(removed.is_some(), "where_is and the trees disagree about {code}");
+        debug_assert!(
+            removed.is_some(),
+            "where_is and the trees disagree about {code}"
+        );
         removed.is_some()
     }
 
@@ -187,7 +203,8 @@ impl AreaIndex {
         (0..self.trees.len()).rev().find_map(|d| {
             // `trees` never grows beyond u8::MAX + 1 entries, since it is indexed by a u8.
             let depth = d as u8;
-            self.locate_at_depth(lon, lat, depth).map(|code| (code, depth))
+            self.locate_at_depth(lon, lat, depth)
+                .map(|code| (code, depth))
         })
     }
 
@@ -203,7 +220,9 @@ impl AreaIndex {
             if place != Place::Outside {
                 let better = match best {
                     None => true,
-                    Some((b, b_place)) => place > b_place || (place == b_place && entry.code < b.code),
+                    Some((b, b_place)) => {
+                        place > b_place || (place == b_place && entry.code < b.code)
+                    }
                 };
                 if better {
                     best = Some((entry, place));

@@ -73,7 +73,11 @@ pub(crate) fn polygon_place(poly: &Polygon<f64>, p: Coord<f64>) -> Place {
             Some(odd) => inside ^= odd,
         }
     }
-    if inside { Place::Inside } else { Place::Outside }
+    if inside {
+        Place::Inside
+    } else {
+        Place::Outside
+    }
 }
 
 #[inline]

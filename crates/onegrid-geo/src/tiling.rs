@@ -80,7 +80,10 @@ pub fn lattice_cells(
             let (y0, y1) = (row as f64 * h, (row + 1) as f64 * h);
             let rect = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
             let crossed = edges
-                .locate_in_envelope_intersecting(&AABB::from_corners(Point::new(x0, y0), Point::new(x1, y1)))
+                .locate_in_envelope_intersecting(&AABB::from_corners(
+                    Point::new(x0, y0),
+                    Point::new(x1, y1),
+                ))
                 .any(|edge| edge.intersects(&rect));
             let cell = if crossed {
                 let clipped = outline.intersection(&rect.to_polygon());
@@ -91,7 +94,10 @@ pub fn lattice_cells(
                 snapped
             } else {
                 // The boundary does not enter the cell: it is wholly inside or outside.
-                let centre = Coord { x: (x0 + x1) / 2.0, y: (y0 + y1) / 2.0 };
+                let centre = Coord {
+                    x: (x0 + x1) / 2.0,
+                    y: (y0 + y1) / 2.0,
+                };
                 if multi_place(outline, centre) != Place::Inside {
                     continue;
                 }
@@ -119,7 +125,10 @@ fn snap_to_rect(shape: &MultiPolygon<f64>, rect: &Rect<f64>, tol: f64) -> MultiP
         }
     };
     let (min, max) = (rect.min(), rect.max());
-    let snapped = shape.map_coords(|c| Coord { x: snap1(c.x, min.x, max.x), y: snap1(c.y, min.y, max.y) });
+    let snapped = shape.map_coords(|c| Coord {
+        x: snap1(c.x, min.x, max.x),
+        y: snap1(c.y, min.y, max.y),
+    });
     let cleaned: Vec<Polygon<f64>> = snapped
         .0
         .into_iter()
@@ -160,8 +169,10 @@ fn hilbert_index(side: u64, mut x: u64, mut y: u64) -> u64 {
 /// All-zero weights count as equal weights. Errors: `n < weights.len()` (including `n > 0`
 /// with no weights), or a negative / non-finite weight. `n == 0` with no weights is empty.
 pub fn proportional_runs(n: usize, weights: &[f64]) -> Result<Vec<Range<usize>>, TilingError> {
-    if let Some((index, &weight)) =
-        weights.iter().enumerate().find(|(_, w)| !w.is_finite() || **w < 0.0)
+    if let Some((index, &weight)) = weights
+        .iter()
+        .enumerate()
+        .find(|(_, w)| !w.is_finite() || **w < 0.0)
     {
         return Err(TilingError::InvalidWeight { index, weight });
     }
@@ -179,7 +190,10 @@ pub fn proportional_runs(n: usize, weights: &[f64]) -> Result<Vec<Range<usize>>,
         vec![n as f64 / k as f64; k]
     };
     // Float quotas are clamped to `n`, so the cast cannot overflow.
-    let mut sizes: Vec<usize> = quotas.iter().map(|q| (q.floor() as usize).clamp(1, n)).collect();
+    let mut sizes: Vec<usize> = quotas
+        .iter()
+        .map(|q| (q.floor() as usize).clamp(1, n))
+        .collect();
     let mut sum: usize = sizes.iter().sum();
     while sum < n {
         let i = argmax(k, |i| quotas[i] - sizes[i] as f64, |_| true);
@@ -222,8 +236,10 @@ fn argmax(k: usize, score: impl Fn(usize) -> f64, eligible: impl Fn(usize) -> bo
 /// Inputs are re-oriented first (exteriors counter-clockwise) because `unary_union` picks its
 /// fill rule from the winding of the first ring it sees.
 pub fn union_all(shapes: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
-    let oriented: Vec<MultiPolygon<f64>> =
-        shapes.iter().map(|s| s.orient(Direction::Default)).collect();
+    let oriented: Vec<MultiPolygon<f64>> = shapes
+        .iter()
+        .map(|s| s.orient(Direction::Default))
+        .collect();
     if oriented.is_empty() {
         return MultiPolygon(Vec::new());
     }
@@ -271,14 +287,18 @@ mod tests {
         assert!((first.min().x - 112.0).abs() < 1e-9 && (first.min().y - 37.0).abs() < 1e-9);
         let mut adjacent = 0;
         for pair in cells.windows(2) {
-            let (a, b) = (pair[0].bounding_rect().expect("cell"), pair[1].bounding_rect().expect("cell"));
+            let (a, b) = (
+                pair[0].bounding_rect().expect("cell"),
+                pair[1].bounding_rect().expect("cell"),
+            );
             let step = ((a.min().x - b.min().x).abs() + (a.min().y - b.min().y).abs()) / 0.01;
             if (step - 1.0).abs() < 1e-6 {
                 adjacent += 1;
             }
         }
         // The curve is cut by the lattice's edge a few times; almost all steps stay adjacent.
-        assert!(adjacent >= 60, "{adjacent}");        let total: f64 = cells.iter().map(area_m2).sum();
+        assert!(adjacent >= 60, "{adjacent}");
+        let total: f64 = cells.iter().map(area_m2).sum();
         // Geodesic areas carry ~1 m² of absolute error each, hence the tolerance.
         assert!((total - area_m2(&outline)).abs() / total < 1e-6);
     }
@@ -286,7 +306,12 @@ mod tests {
     #[test]
     fn lattice_of_a_triangle_with_hole() {
         let outline = MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![(112.003, 37.001), (112.2, 37.05), (112.05, 37.19), (112.003, 37.001)]),
+            LineString::from(vec![
+                (112.003, 37.001),
+                (112.2, 37.05),
+                (112.05, 37.19),
+                (112.003, 37.001),
+            ]),
             vec![LineString::from(vec![
                 (112.06, 37.06),
                 (112.08, 37.061),
@@ -300,7 +325,10 @@ mod tests {
         // follow, by 0.04% of the area here. Real outlines have short edges.
         let total: f64 = cells.iter().map(|c| c.unsigned_area()).sum();
         let expected = outline.unsigned_area();
-        assert!((total - expected).abs() / expected < 1e-4, "{total} vs {expected}");
+        assert!(
+            (total - expected).abs() / expected < 1e-4,
+            "{total} vs {expected}"
+        );
         let codes: Vec<String> = (0..cells.len()).map(|i| format!("{i:05}")).collect();
         let named: Vec<(&str, &MultiPolygon<f64>)> =
             codes.iter().map(String::as_str).zip(cells.iter()).collect();
@@ -317,15 +345,24 @@ mod tests {
     #[test]
     fn runs_examples() {
         assert_eq!(proportional_runs(10, &[1.0, 1.0]), Ok(vec![0..5, 5..10]));
-        assert_eq!(proportional_runs(10, &[1.0, 2.0, 2.0]), Ok(vec![0..2, 2..6, 6..10]));
-        assert_eq!(proportional_runs(3, &[100.0, 0.0, 0.0]), Ok(vec![0..1, 1..2, 2..3]));
+        assert_eq!(
+            proportional_runs(10, &[1.0, 2.0, 2.0]),
+            Ok(vec![0..2, 2..6, 6..10])
+        );
+        assert_eq!(
+            proportional_runs(3, &[100.0, 0.0, 0.0]),
+            Ok(vec![0..1, 1..2, 2..3])
+        );
         assert_eq!(proportional_runs(4, &[0.0, 0.0]), Ok(vec![0..2, 2..4]));
         assert_eq!(proportional_runs(0, &[]), Ok(vec![]));
         assert_eq!(
             proportional_runs(1, &[1.0, 1.0]),
             Err(TilingError::NotEnoughItems { n: 1, runs: 2 })
         );
-        assert_eq!(proportional_runs(1, &[]), Err(TilingError::NotEnoughItems { n: 1, runs: 0 }));
+        assert_eq!(
+            proportional_runs(1, &[]),
+            Err(TilingError::NotEnoughItems { n: 1, runs: 0 })
+        );
         assert!(matches!(
             proportional_runs(5, &[1.0, -1.0]),
             Err(TilingError::InvalidWeight { index: 1, .. })

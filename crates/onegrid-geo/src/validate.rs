@@ -77,8 +77,16 @@ pub fn find_overlaps(shapes: &[(&str, &MultiPolygon<f64>)], min_area_m2: f64) ->
             let (code_j, shape_j) = shapes[j];
             let area = area_m2(&shape_i.intersection(shape_j));
             if area > min_area_m2 {
-                let (a, b) = if code_i <= code_j { (code_i, code_j) } else { (code_j, code_i) };
-                found.push(Overlap { a: a.to_string(), b: b.to_string(), area_m2: area });
+                let (a, b) = if code_i <= code_j {
+                    (code_i, code_j)
+                } else {
+                    (code_j, code_i)
+                };
+                found.push(Overlap {
+                    a: a.to_string(),
+                    b: b.to_string(),
+                    area_m2: area,
+                });
             }
         }
     }
@@ -109,7 +117,9 @@ pub fn uncovered_area_m2(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f
     );
     let mut covered = 0.0;
     for child in children {
-        let Some(cb) = child.bounding_rect() else { continue };
+        let Some(cb) = child.bounding_rect() else {
+            continue;
+        };
         if !(parent_box.min().x <= cb.min().x
             && parent_box.min().y <= cb.min().y
             && cb.max().x <= parent_box.max().x
@@ -119,9 +129,14 @@ pub fn uncovered_area_m2(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f
             continue;
         }
         let child_env = AABB::from_corners(Point::from(cb.min()), Point::from(cb.max()));
-        let boundary_enters = edges.locate_in_envelope_intersecting(&child_env).next().is_some();
-        let first_vertex: Option<Coord<f64>> =
-            child.0.first().and_then(|p| p.exterior().0.first().copied());
+        let boundary_enters = edges
+            .locate_in_envelope_intersecting(&child_env)
+            .next()
+            .is_some();
+        let first_vertex: Option<Coord<f64>> = child
+            .0
+            .first()
+            .and_then(|p| p.exterior().0.first().copied());
         let whole = !boundary_enters
             && first_vertex.is_some_and(|v| multi_place(parent, v) == Place::Inside);
         covered += if whole {
@@ -139,7 +154,9 @@ mod tests {
     use geo::polygon;
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
-        MultiPolygon(vec![polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]])
+        MultiPolygon(vec![
+            polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)],
+        ])
     }
 
     #[test]

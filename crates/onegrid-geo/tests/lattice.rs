@@ -16,24 +16,50 @@ const Y0: f64 = 37.0;
 /// A `cols` × `rows` lattice of 0.01° squares from (112°, 37°), coded "00000", "00001", … in
 /// the tiling's Hilbert order.
 fn lattice(cols: u32, rows: u32) -> Vec<(String, MultiPolygon<f64>)> {
-    let outline = rect_shape(X0, Y0, X0 + f64::from(cols) * CELL, Y0 + f64::from(rows) * CELL);
+    let outline = rect_shape(
+        X0,
+        Y0,
+        X0 + f64::from(cols) * CELL,
+        Y0 + f64::from(rows) * CELL,
+    );
     let cells = lattice_cells(&outline, CELL, CELL);
     assert_eq!(cells.len(), (cols * rows) as usize);
-    cells.into_iter().enumerate().map(|(i, c)| (format!("{i:05}"), c)).collect()
+    cells
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (format!("{i:05}"), c))
+        .collect()
 }
 
 fn index_of(cells: &[(String, MultiPolygon<f64>)]) -> AreaIndex {
-    AreaIndex::build(cells.iter().map(|(code, shape)| (code.clone(), 5, shape.clone())).collect())
+    AreaIndex::build(
+        cells
+            .iter()
+            .map(|(code, shape)| (code.clone(), 5, shape.clone()))
+            .collect(),
+    )
+}
+
+/// The `k`-th lattice line after `origin`, computed like `lattice_cells` does.
+fn lattice_line(origin: f64, k: u32) -> f64 {
+    ((origin / CELL).round() as i64 + i64::from(k)) as f64 * CELL
 }
 
 /// The smallest code among cells covering the point, by brute force.
-fn smallest_covering<'a>(cells: &'a [(String, MultiPolygon<f64>)], x: f64, y: f64) -> Option<&'a str> {
-    cells.iter().filter(|(_, s)| covers(s, x, y)).map(|(c, _)| c.as_str()).min()
+fn smallest_covering(cells: &[(String, MultiPolygon<f64>)], x: f64, y: f64) -> Option<&str> {
+    cells
+        .iter()
+        .filter(|(_, s)| covers(s, x, y))
+        .map(|(c, _)| c.as_str())
+        .min()
 }
 
-fn fixture() -> &'static (Vec<(String, MultiPolygon<f64>)>, AreaIndex, AreaIndex) {
+/// The 100 × 70 lattice, a bulk-loaded index and an incrementally built one.
+type Fixture = (Vec<(String, MultiPolygon<f64>)>, AreaIndex, AreaIndex);
+
+fn fixture() -> &'static Fixture {
     use std::sync::OnceLock;
-    static CELLS: OnceLock<(Vec<(String, MultiPolygon<f64>)>, AreaIndex, AreaIndex)> = OnceLock::new();
+    static CELLS: OnceLock<Fixture> = OnceLock::new();
     CELLS.get_or_init(|| {
         let cells = lattice(100, 70);
         let bulk = index_of(&cells);
@@ -47,7 +73,8 @@ fn fixture() -> &'static (Vec<(String, MultiPolygon<f64>)>, AreaIndex, AreaIndex
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // No failure persistence file: integration tests have no lib.rs next to them to anchor it.
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn a_random_point_lies_in_exactly_one_cell(fx in 0.0f64..1.0, fy in 0.0f64..1.0) {
@@ -74,10 +101,9 @@ proptest! {
         corner in any::<bool>(),
     ) {
         let (cells, bulk, incremental) = fixture();
-        // Lattice lines exactly as the tiling computes them.
-        let xi = f64::from(i) * CELL + X0 - X0 % CELL + (X0 / CELL).floor() * 0.0;
-        let xi = if (xi - (X0 + f64::from(i) * CELL)).abs() < 1e-9 { ((X0 / CELL).round() as i64 + i64::from(i)) as f64 * CELL } else { xi };
-        let yj = ((Y0 / CELL).round() as i64 + i64::from(j)) as f64 * CELL;
+        // Lattice lines exactly as the tiling computes them (column index × cell size).
+        let xi = lattice_line(X0, i);
+        let yj = lattice_line(Y0, j);
         let (x, y) = match (corner, vertical) {
             (true, _) => (xi, yj),
             (false, true) => (xi, Y0 + t * 70.0 * CELL),
@@ -96,20 +122,26 @@ proptest! {
 #[test]
 fn edge_points_are_covered_by_two_cells_and_corners_by_four() {
     let (cells, idx, _) = fixture();
-    let x = ((X0 / CELL).round() as i64 + 10) as f64 * CELL;
-    let y = ((Y0 / CELL).round() as i64 + 10) as f64 * CELL;
-    let n_edge = cells.iter().filter(|(_, s)| covers(s, x, y + 0.003)).count();
+    let (x, y) = (lattice_line(X0, 10), lattice_line(Y0, 10));
+    let n_edge = cells
+        .iter()
+        .filter(|(_, s)| covers(s, x, y + 0.003))
+        .count();
     let n_corner = cells.iter().filter(|(_, s)| covers(s, x, y)).count();
     assert_eq!((n_edge, n_corner), (2, 4));
     assert!(idx.interior_codes_at_depth(x, y, 5).is_empty());
-    assert_eq!(idx.locate(x, y).map(|(c, _)| c), smallest_covering(cells, x, y));
+    assert_eq!(
+        idx.locate(x, y).map(|(c, _)| c),
+        smallest_covering(cells, x, y)
+    );
     assert_eq!(idx.locate(X0 - 0.001, Y0), None);
 }
 
 #[test]
 fn a_lattice_of_ten_thousand_squares_has_no_overlaps() {
     let cells = lattice(100, 100);
-    let named: Vec<(&str, &MultiPolygon<f64>)> = cells.iter().map(|(c, s)| (c.as_str(), s)).collect();
+    let named: Vec<(&str, &MultiPolygon<f64>)> =
+        cells.iter().map(|(c, s)| (c.as_str(), s)).collect();
     let start = Instant::now();
     let overlaps = find_overlaps(&named, 0.0);
     let elapsed = start.elapsed();
@@ -127,11 +159,14 @@ fn locate_rate() {
     // A simple LCG: deterministic, no allocation, no extra dependency.
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let points: Vec<(f64, f64)> =
-        (0..1_000_000).map(|_| (X0 + next() * 1.0, Y0 + next() * 0.7)).collect();
+    let points: Vec<(f64, f64)> = (0..1_000_000)
+        .map(|_| (X0 + next() * 1.0, Y0 + next() * 0.7))
+        .collect();
     let mut found = 0usize;
     // Warm-up, then the timed rounds.
     for &(x, y) in &points[..10_000] {
@@ -146,11 +181,19 @@ fn locate_rate() {
     }
     let secs = start.elapsed().as_secs_f64();
     let n = (rounds * points.len()) as f64;
-    println!("AreaIndex::locate: {:.0} lookups/s over {} grids ({found} found)", n / secs, idx.len());
+    println!(
+        "AreaIndex::locate: {:.0} lookups/s over {} grids ({found} found)",
+        n / secs,
+        idx.len()
+    );
     let start = Instant::now();
+    let mut at_depth = 0usize;
     for &(x, y) in &points {
-        found += usize::from(std::hint::black_box(idx.locate_at_depth(x, y, 5)).is_some());
+        at_depth += usize::from(std::hint::black_box(idx.locate_at_depth(x, y, 5)).is_some());
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("AreaIndex::locate_at_depth(5): {:.0} lookups/s", points.len() as f64 / secs);
+    println!(
+        "AreaIndex::locate_at_depth(5): {:.0} lookups/s ({at_depth} found)",
+        points.len() as f64 / secs
+    );
 }

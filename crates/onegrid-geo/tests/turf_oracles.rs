@@ -80,17 +80,41 @@ fn boolean_valid_polygon_and_multipolygon_fixtures_agree() {
 #[test]
 fn boolean_valid_false_fixtures_report_the_right_problem() {
     let cases = [
-        ("Polygon/not-closing-ring", "ring 0 of polygon 0 is not closed (first position differs from last)"),
-        ("Polygon/not-enough-coords", "ring 0 of polygon 0 has 3 positions; at least 4 are needed"),
+        (
+            "Polygon/not-closing-ring",
+            "ring 0 of polygon 0 is not closed (first position differs from last)",
+        ),
+        (
+            "Polygon/not-enough-coords",
+            "ring 0 of polygon 0 has 3 positions; at least 4 are needed",
+        ),
         // The hole touches the shell at two points, cutting the interior in two. geo's
         // Validation does not check interior connectivity (documented in geo); our own check
         // does.
-        ("Polygon/polygon-with-hole-2-vertices-touching", "polygon 0 has its interior cut into pieces"),
-        ("Polygon/polygon-with-puncture", "ring 0 of polygon 0 intersects itself"),
-        ("Polygon/polygon-with-spike", "ring 0 of polygon 0 intersects itself"),
-        ("MultiPolygon/multipoly-with-2-vertices-touching", "polygon 0 has its interior cut into pieces"),
-        ("MultiPolygon/multipolygons-overlap", "polygons 0 and 1 overlap"),
-        ("MultiPolygon/not-enough-coords", "ring 0 of polygon 0 has 3 positions; at least 4 are needed"),
+        (
+            "Polygon/polygon-with-hole-2-vertices-touching",
+            "polygon 0 has its interior cut into pieces",
+        ),
+        (
+            "Polygon/polygon-with-puncture",
+            "ring 0 of polygon 0 intersects itself",
+        ),
+        (
+            "Polygon/polygon-with-spike",
+            "ring 0 of polygon 0 intersects itself",
+        ),
+        (
+            "MultiPolygon/multipoly-with-2-vertices-touching",
+            "polygon 0 has its interior cut into pieces",
+        ),
+        (
+            "MultiPolygon/multipolygons-overlap",
+            "polygons 0 and 1 overlap",
+        ),
+        (
+            "MultiPolygon/not-enough-coords",
+            "ring 0 of polygon 0 has 3 positions; at least 4 are needed",
+        ),
     ];
     for (name, start) in cases {
         let file = fixtures().join(format!("turf-boolean-valid/test/false/{name}.geojson"));
@@ -122,7 +146,10 @@ fn point_and_area(path: &Path) -> ((f64, f64), MultiPolygon<f64>) {
         let g = &f["geometry"];
         match g["type"].as_str() {
             Some("Point") => {
-                point = Some((g["coordinates"][0].as_f64().expect("x"), g["coordinates"][1].as_f64().expect("y")))
+                point = Some((
+                    g["coordinates"][0].as_f64().expect("x"),
+                    g["coordinates"][1].as_f64().expect("y"),
+                ))
             }
             Some("Polygon" | "MultiPolygon") => area = Some(shape_of(g)),
             other => panic!("{}: unexpected {other:?}", path.display()),
@@ -148,7 +175,9 @@ fn within_and_contains_point_fixtures_agree() {
     for (dir, expected) in dirs {
         for file in geojson_files(&fixtures().join(dir)) {
             let ((x, y), area) = point_and_area(&file);
-            let on_boundary = file.file_stem().is_some_and(|s| s.to_string_lossy().contains("Boundary"))
+            let on_boundary = file
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy().contains("Boundary"))
                 && !expected;
             assert_eq!(covers_interior(&area, x, y), expected, "{}", file.display());
             let idx = AreaIndex::build(vec![("a".into(), 5, area.clone())]);
@@ -184,12 +213,21 @@ fn point_in_polygon_with_holes_fixtures_agree() {
 
     assert_eq!(idx.locate_at_depth(in_hole.0, in_hole.1, 4), None);
     assert_eq!(idx.locate_at_depth(in_poly.0, in_poly.1, 4), Some("p"));
-    assert_eq!(idx.locate_at_depth(outside_or_poly2.0, outside_or_poly2.1, 4), None);
+    assert_eq!(
+        idx.locate_at_depth(outside_or_poly2.0, outside_or_poly2.1, 4),
+        None
+    );
 
     assert_eq!(idx.locate_at_depth(in_hole.0, in_hole.1, 5), None);
     assert_eq!(idx.locate_at_depth(in_poly.0, in_poly.1, 5), Some("m"));
-    assert_eq!(idx.locate_at_depth(outside_or_poly2.0, outside_or_poly2.1, 5), Some("m"));
-    assert_eq!(idx.locate_at_depth(outside_multi.0, outside_multi.1, 5), None);
+    assert_eq!(
+        idx.locate_at_depth(outside_or_poly2.0, outside_or_poly2.1, 5),
+        Some("m")
+    );
+    assert_eq!(
+        idx.locate_at_depth(outside_multi.0, outside_multi.1, 5),
+        None
+    );
     assert_eq!(idx.locate(in_poly.0, in_poly.1), Some(("m", 5)));
     assert_eq!(idx.locate(in_hole.0, in_hole.1), None);
 }
@@ -208,7 +246,17 @@ fn turf_boundary_table() {
     let p2 = poly(&[&[(10., 0.), (30., 20.), (50., 0.), (30., 10.), (10., 0.)]]);
     let p3 = poly(&[&[(10., 0.), (30., 20.), (50., 0.), (30., -20.), (10., 0.)]]);
     let p4 = poly(&[&[
-        (0., 0.), (0., 20.), (50., 20.), (50., 0.), (40., 0.), (30., 10.), (30., 0.), (20., 10.), (10., 10.), (10., 0.), (0., 0.),
+        (0., 0.),
+        (0., 20.),
+        (50., 20.),
+        (50., 0.),
+        (40., 0.),
+        (30., 10.),
+        (30., 0.),
+        (20., 10.),
+        (10., 10.),
+        (10., 0.),
+        (0., 0.),
     ]]);
     let p5 = poly(&[
         &[(0., 20.), (20., 40.), (40., 20.), (20., 0.), (0., 20.)],
@@ -222,17 +270,43 @@ fn turf_boundary_table() {
     }
     use E::*;
     let table: Vec<(&MultiPolygon<f64>, (f64, f64), E)> = vec![
-        (&p1, (10., 10.), Boundary), (&p1, (30., 20.), Boundary), (&p1, (50., 10.), Boundary),
-        (&p1, (30., 10.), In), (&p1, (0., 10.), Out), (&p1, (60., 10.), Out), (&p1, (30., -10.), Out),
-        (&p1, (30., 30.), Out), (&p2, (30., 0.), Out), (&p2, (0., 0.), Out), (&p2, (60., 0.), Out),
-        (&p3, (30., 0.), In), (&p3, (0., 0.), Out), (&p3, (60., 0.), Out),
-        (&p4, (0., 20.), Boundary), (&p4, (10., 20.), Boundary), (&p4, (50., 20.), Boundary),
-        (&p4, (0., 10.), Boundary), (&p4, (5., 10.), In), (&p4, (25., 10.), In), (&p4, (35., 10.), In),
-        (&p4, (0., 0.), Boundary), (&p4, (20., 0.), Out), (&p4, (35., 0.), Out), (&p4, (50., 0.), Boundary),
-        (&p4, (50., 10.), Boundary), (&p4, (5., 0.), Boundary), (&p4, (10., 0.), Boundary),
-        (&p5, (20., 30.), Boundary), (&p5, (25., 25.), Boundary), (&p5, (30., 20.), Boundary),
-        (&p5, (25., 15.), Boundary), (&p5, (20., 10.), Boundary), (&p5, (15., 15.), Boundary),
-        (&p5, (10., 20.), Boundary), (&p5, (15., 25.), Boundary), (&p5, (20., 20.), Out),
+        (&p1, (10., 10.), Boundary),
+        (&p1, (30., 20.), Boundary),
+        (&p1, (50., 10.), Boundary),
+        (&p1, (30., 10.), In),
+        (&p1, (0., 10.), Out),
+        (&p1, (60., 10.), Out),
+        (&p1, (30., -10.), Out),
+        (&p1, (30., 30.), Out),
+        (&p2, (30., 0.), Out),
+        (&p2, (0., 0.), Out),
+        (&p2, (60., 0.), Out),
+        (&p3, (30., 0.), In),
+        (&p3, (0., 0.), Out),
+        (&p3, (60., 0.), Out),
+        (&p4, (0., 20.), Boundary),
+        (&p4, (10., 20.), Boundary),
+        (&p4, (50., 20.), Boundary),
+        (&p4, (0., 10.), Boundary),
+        (&p4, (5., 10.), In),
+        (&p4, (25., 10.), In),
+        (&p4, (35., 10.), In),
+        (&p4, (0., 0.), Boundary),
+        (&p4, (20., 0.), Out),
+        (&p4, (35., 0.), Out),
+        (&p4, (50., 0.), Boundary),
+        (&p4, (50., 10.), Boundary),
+        (&p4, (5., 0.), Boundary),
+        (&p4, (10., 0.), Boundary),
+        (&p5, (20., 30.), Boundary),
+        (&p5, (25., 25.), Boundary),
+        (&p5, (30., 20.), Boundary),
+        (&p5, (25., 15.), Boundary),
+        (&p5, (20., 10.), Boundary),
+        (&p5, (15., 15.), Boundary),
+        (&p5, (10., 20.), Boundary),
+        (&p5, (15., 25.), Boundary),
+        (&p5, (20., 20.), Out),
     ];
     for (i, (shape, (x, y), e)) in table.into_iter().enumerate() {
         let idx = AreaIndex::build(vec![("s".into(), 0, shape.clone())]);
