@@ -1,8 +1,10 @@
 //! Area and coverage checks over sets of shapes: geodesic area, pairwise overlaps, and how
 //! much of a parent is left uncovered by its children.
 
-use geo::orient::{Direction, Orient};
-use geo::{BooleanOps, BoundingRect, Coord, GeodesicArea, Line, MultiPolygon, Point, Rect};
+use geo::{
+    BooleanOps, BoundingRect, Coord, GeodesicArea, Line, LineString, MultiPolygon, Point, Polygon,
+    Rect,
+};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -13,12 +15,26 @@ use crate::pip::{Place, multi_place};
 /// boundaries with vertices every few hundred metres this is indistinguishable from straight
 /// lon/lat edges.
 ///
-/// The shape is re-oriented first (exteriors counter-clockwise, holes clockwise): geo's
-/// geodesic area reads a ring wound the "wrong" way as the rest of the globe. The result has
-/// an absolute error of the order of 1 m² per polygon (Karney's algorithm works with
-/// globe-sized sums), irrelevant for areas but worth knowing when comparing sums.
+/// Each ring's area is taken from geo's *signed* geodesic area, made absolute: geo's unsigned
+/// variant assumes exteriors counter-clockwise and holes clockwise and reads a ring wound the
+/// other way (or a degenerate one without a winding, as boolean operations can produce) as the
+/// rest of the globe. The result has an absolute error of the order of 1 m² per polygon
+/// (Karney's algorithm works with globe-sized sums), irrelevant for areas but worth knowing
+/// when comparing sums.
 pub fn area_m2(shape: &MultiPolygon<f64>) -> f64 {
-    shape.orient(Direction::Default).geodesic_area_unsigned()
+    let ring_area = |ring: &LineString<f64>| {
+        Polygon::new(ring.clone(), Vec::new())
+            .geodesic_area_signed()
+            .abs()
+    };
+    shape
+        .0
+        .iter()
+        .map(|p| {
+            let holes: f64 = p.interiors().iter().map(ring_area).sum();
+            (ring_area(p.exterior()) - holes).max(0.0)
+        })
+        .sum()
 }
 
 /// Two areas whose interiors overlap; `a < b` by code.
@@ -210,5 +226,22 @@ mod tests {
         let in_hole = rect(112.015, 37.015, 112.02, 37.02);
         let gap = uncovered_area_m2(&holed, &[&in_hole]);
         assert!((gap - area_m2(&holed)).abs() < 1e-3);
+    }
+
+    #[test]
+    fn area_ignores_winding_and_degenerate_rings() {
+        let ccw = rect(112.0, 37.0, 112.01, 37.01);
+        let mut cw = ccw.clone();
+        cw.0[0].exterior_mut(|r| r.0.reverse());
+        assert!((area_m2(&ccw) - area_m2(&cw)).abs() < 1e-3);
+        // A zero-area sliver (along a meridian, which is a geodesic) has no winding order; it
+        // must not count as the rest of the globe.
+        let sliver = MultiPolygon(vec![
+            polygon![(x: 112.0, y: 37.0), (x: 112.0, y: 37.01), (x: 112.0, y: 37.02)],
+        ]);
+        assert!(area_m2(&sliver) < 1.0, "{}", area_m2(&sliver));
+        let mut both = ccw.clone();
+        both.0.extend(sliver.0);
+        assert!((area_m2(&both) - area_m2(&ccw)).abs() < 1.0);
     }
 }
