@@ -155,7 +155,9 @@ fn link(region: &Region) -> ChainLink {
 /// Reads a stored GeoJSON geometry (Polygon or MultiPolygon) back into a shape.
 pub fn parse_shape(text: &str) -> Result<MultiPolygon<f64>, String> {
     let geometry = geojson::Geometry::from_str(text).map_err(|e| e.to_string())?;
-    let geometry: geo::Geometry<f64> = geometry.try_into().map_err(|e: geojson::Error| e.to_string())?;
+    let geometry: geo::Geometry<f64> = geometry
+        .try_into()
+        .map_err(|e: geojson::Error| e.to_string())?;
     match geometry {
         geo::Geometry::Polygon(polygon) => Ok(MultiPolygon::new(vec![polygon])),
         geo::Geometry::MultiPolygon(shape) => Ok(shape),

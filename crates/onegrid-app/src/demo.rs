@@ -27,8 +27,8 @@ use crate::{App, AppError, AppResult};
 pub const DEMO_CITY: &str = "140700";
 const DEMO_MARK: &str = "demo_city_loaded";
 
-/// Target mean grid size in square metres (about 1.4 km × 1.4 km); gives ~8,000 grids.
-const TARGET_GRID_M2: f64 = 2.0e6;
+/// Target mean grid size in square metres (about 1.6 km × 1.6 km); gives about 7,500 grids.
+const TARGET_GRID_M2: f64 = 2.5e6;
 
 macro_rules! shipped {
     ($path:literal) => {
@@ -106,12 +106,8 @@ impl App {
 
         // County outlines: the ECharts file keys them by their pre-2019 codes (太谷县 140726);
         // each is matched to the current county by code, else by the stem of its name.
-        let mut counties = read_area_features(
-            COUNTY_OUTLINES,
-            &FieldNames::default(),
-            Crs::Gcj02,
-        )
-        .map_err(|e| AppError::invalid(format!("shipped county outlines: {e}")))?;
+        let mut counties = read_area_features(COUNTY_OUTLINES, &FieldNames::default(), Crs::Gcj02)
+            .map_err(|e| AppError::invalid(format!("shipped county outlines: {e}")))?;
         let atlas = self.atlas();
         let current_counties: Vec<(String, String)> = atlas
             .children(DEMO_CITY)
@@ -205,7 +201,8 @@ impl App {
                 raw_feature(index, &code, Some(name), shape)
             })
             .collect();
-        self.import_area_features(Level::Grid, grids, "gcj02").await?;
+        self.import_area_features(Level::Grid, grids, "gcj02")
+            .await?;
         let grid_workers = self.store().put_users(workers).await?;
         self.store().set_meta(DEMO_MARK, "1").await?;
         Ok(DemoReport {
@@ -269,14 +266,26 @@ fn tile_county(
                 let name = format!("第{}网格", sequence + 1);
                 layers.grids.push((code, name, cell.clone()));
             }
-            let shape = union_all(&grid_cells.iter().collect::<Vec<_>>());
+            let shape = within(outline, union_all(&grid_cells.iter().collect::<Vec<_>>()));
             village_shapes.push(shape.clone());
             layers.villages.push((village.clone(), shape));
         }
-        let shape = union_all(&village_shapes.iter().collect::<Vec<_>>());
+        let shape = within(
+            outline,
+            union_all(&village_shapes.iter().collect::<Vec<_>>()),
+        );
         layers.townships.push((township.clone(), shape));
     }
     Ok(())
+}
+
+/// Clips a union back to the county outline. A union of many cells drifts by centimetres along
+/// the county border (the boolean operation rounds over the whole union's extent); clipping
+/// against the outline brings it back within the border, so neighbouring counties' villages
+/// and townships do not overlap.
+fn within(outline: &MultiPolygon<f64>, shape: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    use geo::BooleanOps;
+    shape.intersection(outline)
 }
 
 /// The lattice step in degrees (latitude, longitude) for cells about `side_m` metres wide at the

@@ -261,7 +261,9 @@ impl App {
         for row in by_code.values() {
             let Some(parent) = &row.parent else { continue };
             let known = by_code.contains_key(parent.as_str())
-                || atlas.region(parent.as_str()).is_some_and(|r| r.is_current());
+                || atlas
+                    .region(parent.as_str())
+                    .is_some_and(|r| r.is_current());
             if !known {
                 problems.push(Problem {
                     location: format!("{}, field parent", row.location),
@@ -285,7 +287,12 @@ impl App {
         // Which (parent, level) groups this import speaks for.
         let covered: HashSet<(Option<String>, Level)> = by_code
             .values()
-            .map(|row| (row.parent.as_ref().map(ToString::to_string), row.code.level()))
+            .map(|row| {
+                (
+                    row.parent.as_ref().map(ToString::to_string),
+                    row.code.level(),
+                )
+            })
             .collect();
         let mut retired: Vec<Retirement> = Vec::new();
         let mut retired_codes: HashSet<String> = HashSet::new();
@@ -300,7 +307,10 @@ impl App {
             by_code.values().fold(HashMap::new(), |mut groups, row| {
                 if atlas.region(row.code.as_str()).is_none() {
                     groups
-                        .entry((row.parent.as_ref().map(ToString::to_string), row.code.level()))
+                        .entry((
+                            row.parent.as_ref().map(ToString::to_string),
+                            row.code.level(),
+                        ))
                         .or_default()
                         .push(*row);
                 }
@@ -344,7 +354,12 @@ impl App {
         }
         let report_retired = retired
             .iter()
-            .map(|r| (r.code.to_string(), r.successor.as_ref().map(ToString::to_string)))
+            .map(|r| {
+                (
+                    r.code.to_string(),
+                    r.successor.as_ref().map(ToString::to_string),
+                )
+            })
             .collect();
         let change = DivisionChange {
             upserts: by_code

@@ -6,8 +6,8 @@ pub mod areas;
 pub mod atlas;
 pub mod demo;
 pub mod divisions;
-pub mod regions;
 mod error;
+pub mod regions;
 
 use std::sync::{Arc, RwLock};
 
@@ -42,7 +42,10 @@ impl App {
     pub fn atlas(&self) -> Arc<Atlas> {
         // A poisoned lock only means a panic happened while swapping one Arc for another; the
         // Arc inside is still whole.
-        let guard = self.atlas.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self
+            .atlas
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Arc::clone(&guard)
     }
 

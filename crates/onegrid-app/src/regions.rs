@@ -34,11 +34,7 @@ impl App {
         let area_m2 = self.store().area(code).await?.map(|area| area.area_m2);
         Ok(RegionDetails {
             chain: atlas.chain(code.as_str()),
-            children: atlas
-                .children(code.as_str())
-                .into_iter()
-                .cloned()
-                .collect(),
+            children: atlas.children(code.as_str()).into_iter().cloned().collect(),
             region,
             history,
             area_m2,

@@ -105,7 +105,11 @@ async fn a_self_intersecting_ring_fails_names_the_feature_and_changes_nothing() 
     };
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].location, "feature 1 (code 140702001002003)");
-    assert!(problems[0].message.contains("intersects itself"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("intersects itself"),
+        "{}",
+        problems[0].message
+    );
     // The good feature 0 was not stored either, and nothing else changed.
     assert_eq!(snapshot(&t).await, before);
     assert!(t.app.atlas().region("140702001002002").is_none());
@@ -133,12 +137,24 @@ async fn every_bad_feature_is_listed() {
     };
     let text = error.to_string();
     let located: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
-    assert!(located.contains(&"feature 0 (code 14070200100100)"), "{text}");
-    assert!(located.contains(&"feature 1 (code 140702001001002)"), "{text}");
+    assert!(
+        located.contains(&"feature 0 (code 14070200100100)"),
+        "{text}"
+    );
+    assert!(
+        located.contains(&"feature 1 (code 140702001001002)"),
+        "{text}"
+    );
     assert!(text.contains("not closed"), "{text}");
-    assert!(text.contains("parent 140702001009 is not a stored region"), "{text}");
+    assert!(
+        text.contains("parent 140702001009 is not a stored region"),
+        "{text}"
+    );
     assert!(text.contains("used again (first by feature 3)"), "{text}");
-    assert!(located.contains(&"feature 5 (code 140702001001004)"), "{text}");
+    assert!(
+        located.contains(&"feature 5 (code 140702001001004)"),
+        "{text}"
+    );
     assert!(text.contains("out of range"), "{text}");
     assert!(t.app.store().areas(Level::Grid).await.unwrap().is_empty());
 }
@@ -157,7 +173,9 @@ async fn overlapping_grids_are_named_in_pairs_with_their_overlap() {
         .unwrap_err();
     let text = error.to_string();
     assert!(
-        text.contains("feature 0 (code 140702001001001): overlaps feature 1 (code 140702001001002) by"),
+        text.contains(
+            "feature 0 (code 140702001001001): overlaps feature 1 (code 140702001001002) by"
+        ),
         "{text}"
     );
     // Half a 0.01° square at 37.6° N is about 0.5 × 1113 m × 882 m ≈ 491,000 m².
@@ -272,8 +290,5 @@ async fn export_then_import_gives_back_the_same_polygons() {
         .import_areas(&exported, &options(Level::Grid))
         .await
         .unwrap();
-    assert_eq!(
-        other.app.export_areas(Level::Grid).await.unwrap(),
-        exported
-    );
+    assert_eq!(other.app.export_areas(Level::Grid).await.unwrap(), exported);
 }

@@ -95,7 +95,11 @@ async fn every_bad_line_is_named_and_nothing_is_stored() {
         ],
         "{problems:#?}"
     );
-    assert!(problems[2].message.contains("140704"), "{}", problems[2].message);
+    assert!(
+        problems[2].message.contains("140704"),
+        "{}",
+        problems[2].message
+    );
     // All or nothing: the good lines 2 and 3 were not stored either.
     assert!(t.app.store().regions().await.unwrap().is_empty());
 }
@@ -151,7 +155,10 @@ async fn a_retired_code_keeps_resolving_and_names_its_successor() {
     let details = t.app.region_details(&old).await.unwrap();
     assert_eq!(details.region.name, "太谷县");
     assert!(details.region.valid_to.is_some());
-    assert_eq!(details.region.successor.as_ref().unwrap().as_str(), "140703");
+    assert_eq!(
+        details.region.successor.as_ref().unwrap().as_str(),
+        "140703"
+    );
     // The old code still resolves to its whole chain.
     let chain: Vec<String> = details.chain.iter().map(|l| l.code.clone()).collect();
     assert_eq!(chain, ["140726", "140700", "140000"]);

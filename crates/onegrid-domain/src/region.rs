@@ -146,9 +146,7 @@ pub enum CodeError {
     },
     #[error("code '{text}' has a length no level uses (2, 4, 6, 9, 12 or 15 digits)")]
     UnknownShape { text: String },
-    #[error(
-        "level '{text}' is unknown; use province, city, county, township, village or grid"
-    )]
+    #[error("level '{text}' is unknown; use province, city, county, township, village or grid")]
     UnknownLevel { text: String },
 }
 
@@ -302,7 +300,9 @@ impl RegionCode {
             return false;
         }
         let keep = other.level.significant_digits();
-        self.code.len() >= keep && other.code.len() >= keep && self.code[..keep] == other.code[..keep]
+        self.code.len() >= keep
+            && other.code.len() >= keep
+            && self.code[..keep] == other.code[..keep]
     }
 
     /// The county this code lies in (the unit a distributed store shards by), `None` above it.
@@ -356,7 +356,18 @@ impl Region {
 /// used to find the successor of a retired code among its new siblings.
 pub fn name_stem(name: &str) -> &str {
     const SUFFIXES: [&str; 12] = [
-        "自治县", "自治旗", "街道办事处", "街道", "县", "区", "市", "旗", "镇", "乡", "社区", "村",
+        "自治县",
+        "自治旗",
+        "街道办事处",
+        "街道",
+        "县",
+        "区",
+        "市",
+        "旗",
+        "镇",
+        "乡",
+        "社区",
+        "村",
     ];
     for suffix in SUFFIXES {
         if let Some(stem) = name.strip_suffix(suffix)

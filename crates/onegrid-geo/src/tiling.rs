@@ -67,8 +67,10 @@ pub fn lattice_cells(
             .flat_map(|ring| ring.lines())
             .collect(),
     );
-    // Snapping tolerance: far above the boolean-op round-off, far below any sensible cell.
-    let snap = (w.min(h) * 1e-6).min(1e-7);
+    // Snapping tolerance: above the boolean-op round-off (about 3e-10° over a county-sized
+    // operation) and small enough that a snapped vertex moves an edge by under a millimetre,
+    // so snapping cannot push a cell measurably across its outline.
+    let snap = (w.min(h) * 1e-6).min(5e-9);
 
     let mut cells: Vec<(u64, MultiPolygon<f64>)> = Vec::new();
     let side = u64::try_from((c1 - c0).max(r1 - r0).max(1))

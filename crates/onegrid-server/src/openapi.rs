@@ -17,8 +17,13 @@ use crate::wire;
     ),
     paths(healthz, locate, get_region, region_children_geojson, get_grid),
     components(schemas(
-        wire::Health, wire::AreaLink, wire::LocateResponse, wire::RegionResponse,
-        wire::RegionVersion, wire::ErrorBody, wire::ErrorDetail
+        wire::Health,
+        wire::AreaLink,
+        wire::LocateResponse,
+        wire::RegionResponse,
+        wire::RegionVersion,
+        wire::ErrorBody,
+        wire::ErrorDetail
     ))
 )]
 pub struct ApiDoc;

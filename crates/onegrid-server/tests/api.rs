@@ -73,7 +73,12 @@ async fn get(server: &TestServer, uri: &str) -> (StatusCode, Option<String>, Val
 
 fn assert_error_shape(body: &Value, code: &str) {
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert!(body["error"].get("details").is_some(), "{body}");
 }
 
@@ -102,7 +107,14 @@ async fn locate_answers_the_grid_and_its_chain() {
         .collect();
     assert_eq!(
         chain,
-        ["140702001001001", "140702001001", "140702001", "140702", "140700", "140000"]
+        [
+            "140702001001001",
+            "140702001001",
+            "140702001",
+            "140702",
+            "140700",
+            "140000"
+        ]
     );
     assert_eq!(body["chain"][3]["level"], "county");
     assert_eq!(body["chain"][3]["level_label"], "县（区、市）");
@@ -197,5 +209,9 @@ async fn the_openapi_document_lists_every_route() {
     ] {
         assert!(body["paths"].get(path).is_some(), "{path} missing");
     }
-    assert!(body["components"]["schemas"].get("LocateResponse").is_some());
+    assert!(
+        body["components"]["schemas"]
+            .get("LocateResponse")
+            .is_some()
+    );
 }

@@ -111,9 +111,7 @@ impl SqliteStore {
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
         let mut writer = SqliteConnection::connect_with(&options).await?;
-        sqlx::migrate!("migrations/sqlite")
-            .run(&mut writer)
-            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&mut writer).await?;
         let reads = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -149,10 +147,7 @@ impl SqliteStore {
     }
 }
 
-async fn writer_loop(
-    mut conn: SqliteConnection,
-    mut jobs: mpsc::Receiver<Box<dyn WriteJob>>,
-) {
+async fn writer_loop(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Box<dyn WriteJob>>) {
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -212,7 +207,8 @@ fn region_from_row(row: &SqliteRow) -> StoreResult<Region> {
     let code: String = row.try_get("code")?;
     let level: String = row.try_get("level")?;
     let level = Level::from_str(&level).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let code = RegionCode::parse_at(level, &code).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let code =
+        RegionCode::parse_at(level, &code).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let parent = match row.try_get::<Option<String>, _>("parent_code")? {
         Some(text) => Some(parse_stored_code(&text)?),
         None => None,
@@ -276,12 +272,11 @@ async fn upsert_region(
     region: &RegionUpsert,
     at: DateTime<Utc>,
 ) -> StoreResult<UpsertOutcome> {
-    let existing = sqlx::query(
-        "SELECT name, parent_code, valid_from, valid_to FROM regions WHERE code = ?",
-    )
-    .bind(region.code.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let existing =
+        sqlx::query("SELECT name, parent_code, valid_from, valid_to FROM regions WHERE code = ?")
+            .bind(region.code.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
     let parent = region.parent.as_ref().map(RegionCode::to_string);
     let Some(existing) = existing else {
         sqlx::query(
@@ -301,7 +296,9 @@ async fn upsert_region(
     let old_name: String = existing.try_get("name")?;
     let old_parent: Option<String> = existing.try_get("parent_code")?;
     let old_from: DateTime<Utc> = existing.try_get("valid_from")?;
-    let was_retired = existing.try_get::<Option<DateTime<Utc>>, _>("valid_to")?.is_some();
+    let was_retired = existing
+        .try_get::<Option<DateTime<Utc>>, _>("valid_to")?
+        .is_some();
     if old_name == region.name && old_parent == parent && !was_retired {
         return Ok(UpsertOutcome::Unchanged);
     }

@@ -83,7 +83,10 @@ async fn locate(
             text.push_str(&format!("{lon},{lat}\n"));
         }
         std::fs::write(dir.join("points.csv"), text)?;
-        std::fs::write(dir.join("grids.geojson"), app.export_areas(Level::Grid).await?)?;
+        std::fs::write(
+            dir.join("grids.geojson"),
+            app.export_areas(Level::Grid).await?,
+        )?;
     }
     let atlas = app.atlas();
     let index = atlas.index();

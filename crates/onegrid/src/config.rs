@@ -125,7 +125,10 @@ mod tests {
         };
         let config = Config::load(Some(&file), &overrides).unwrap();
         assert_eq!(config.data, PathBuf::from("/tmp/x"));
-        assert_eq!(config.location(), Location::Directory(PathBuf::from("/tmp/x")));
+        assert_eq!(
+            config.location(),
+            Location::Directory(PathBuf::from("/tmp/x"))
+        );
     }
 
     #[test]

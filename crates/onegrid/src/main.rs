@@ -132,7 +132,10 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
@@ -241,7 +244,10 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
     let address = listener.local_addr()?;
-    tracing::info!(engine = app.store().engine(), "onegrid serving on http://{address}");
+    tracing::info!(
+        engine = app.store().engine(),
+        "onegrid serving on http://{address}"
+    );
     println!("onegrid 一网通管 serving on http://{address}");
     onegrid_server::serve(listener, app, shutdown_signal()).await?;
     tracing::info!("stopped");
@@ -309,7 +315,8 @@ fn locate_batch(app: &App, input: &Path, out: Option<&Path>) -> anyhow::Result<B
     use std::io::Write;
     let started = Instant::now();
     let atlas = app.atlas();
-    let reader = std::fs::File::open(input).with_context(|| format!("reading {}", input.display()))?;
+    let reader =
+        std::fs::File::open(input).with_context(|| format!("reading {}", input.display()))?;
     let mut csv_in = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -322,7 +329,9 @@ fn locate_batch(app: &App, input: &Path, out: Option<&Path>) -> anyhow::Result<B
         None => Box::new(std::io::stdout().lock()),
     };
     let mut csv_out = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, sink));
-    csv_out.write_record(["lon", "lat", "grid", "village", "township", "county", "city", "province"])?;
+    csv_out.write_record([
+        "lon", "lat", "grid", "village", "township", "county", "city", "province",
+    ])?;
     let mut points = 0;
     let mut found = 0;
     let mut record = csv::StringRecord::new();
@@ -335,8 +344,14 @@ fn locate_batch(app: &App, input: &Path, out: Option<&Path>) -> anyhow::Result<B
         let (lon, lat) = match (lon_text.parse::<f64>(), lat_text.parse::<f64>()) {
             (Ok(lon), Ok(lat)) => (lon, lat),
             _ if line == 1 => continue, // a header row
-            (Err(_), _) => bail!("{}, line {line}, field lon: '{lon_text}' is not a number", input.display()),
-            (_, Err(_)) => bail!("{}, line {line}, field lat: '{lat_text}' is not a number", input.display()),
+            (Err(_), _) => bail!(
+                "{}, line {line}, field lon: '{lon_text}' is not a number",
+                input.display()
+            ),
+            (_, Err(_)) => bail!(
+                "{}, line {line}, field lat: '{lat_text}' is not a number",
+                input.display()
+            ),
         };
         points += 1;
         for cell in row.iter_mut() {

@@ -111,7 +111,11 @@ fn import_locate_batch_and_export_from_the_command_line() {
         .arg(&divisions)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // A bad polygon file fails, names the feature, and stores nothing.
     let bad = dir.path().join("bad.geojson");
@@ -128,7 +132,10 @@ fn import_locate_batch_and_export_from_the_command_line() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("feature 0 (code 140702001001001)"), "{stderr}");
+    assert!(
+        stderr.contains("feature 0 (code 140702001001001)"),
+        "{stderr}"
+    );
 
     let good = dir.path().join("good.geojson");
     std::fs::write(
@@ -142,13 +149,23 @@ fn import_locate_batch_and_export_from_the_command_line() {
         .arg(&good)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
-    let out = onegrid(&data).args(["locate", "112.75", "37.65"]).output().unwrap();
+    let out = onegrid(&data)
+        .args(["locate", "112.75", "37.65"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let located: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(located["grid"]["code"], "140702001001001");
-    let out = onegrid(&data).args(["locate", "100", "30"]).output().unwrap();
+    let out = onegrid(&data)
+        .args(["locate", "100", "30"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("not_found"));
 
@@ -162,7 +179,11 @@ fn import_locate_batch_and_export_from_the_command_line() {
         .arg(&answers)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&answers).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
@@ -190,9 +211,16 @@ fn import_locate_batch_and_export_from_the_command_line() {
         .arg(&exported)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let collection: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
-    assert_eq!(collection["features"][0]["properties"]["code"], "140702001001001");
+    assert_eq!(
+        collection["features"][0]["properties"]["code"],
+        "140702001001001"
+    );
     assert_eq!(collection["features"][0]["properties"]["level"], "grid");
 }

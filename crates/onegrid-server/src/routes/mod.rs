@@ -8,7 +8,9 @@ use axum::routing::get;
 use onegrid_app::App;
 
 pub(crate) use health::__path_healthz;
-pub(crate) use regions::{__path_get_grid, __path_get_region, __path_locate, __path_region_children_geojson};
+pub(crate) use regions::{
+    __path_get_grid, __path_get_region, __path_locate, __path_region_children_geojson,
+};
 
 pub fn routes() -> Router<App> {
     Router::new()

@@ -9,7 +9,9 @@ use onegrid_domain::{Level, RegionCode};
 use serde_json::{Value, json};
 
 use crate::ApiError;
-use crate::wire::{AreaLink, ErrorBody, LocateQuery, LocateResponse, RegionResponse, RegionVersion};
+use crate::wire::{
+    AreaLink, ErrorBody, LocateQuery, LocateResponse, RegionResponse, RegionVersion,
+};
 
 fn parse_code(text: &str) -> Result<RegionCode, ApiError> {
     RegionCode::parse(text).map_err(|error| ApiError::bad_request(error.to_string()))
@@ -118,5 +120,8 @@ pub async fn get_grid(
     let code = RegionCode::parse_at(Level::Grid, &code)
         .map_err(|error| ApiError::bad_request(error.to_string()))?;
     let feature: Value = app.area_feature(&code).await?;
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(feature)))
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        Json(feature),
+    ))
 }
