@@ -83,6 +83,10 @@ pub struct DemoReport {
     pub villages: usize,
     pub grids: usize,
     pub grid_workers: usize,
+    /// Area of the city (m²) and what the generated layers leave uncovered inside their
+    /// parents (m², summed over townships, villages and grids): the tiling's gap.
+    pub city_m2: f64,
+    pub uncovered_m2: f64,
 }
 
 /// The generated polygons of one county, by level.
@@ -140,7 +144,7 @@ impl App {
         let city_shape = union_all(&county_shapes.iter().map(|(_, s)| s).collect::<Vec<_>>());
         self.import_area_features(
             Level::City,
-            vec![raw_feature(0, DEMO_CITY, None, city_shape)],
+            vec![raw_feature(0, DEMO_CITY, None, city_shape.clone())],
             "gcj02",
         )
         .await?;
@@ -172,6 +176,8 @@ impl App {
             villages: layers.villages.len(),
             grids: layers.grids.len(),
             grid_workers: 0,
+            city_m2: 0.0,
+            uncovered_m2: 0.0,
         };
         let features = |items: Vec<(String, MultiPolygon<f64>)>| -> Vec<RawFeature> {
             items
@@ -180,10 +186,18 @@ impl App {
                 .map(|(index, (code, shape))| raw_feature(index, &code, None, shape))
                 .collect()
         };
-        self.import_area_features(Level::Township, features(layers.townships), "gcj02")
-            .await?;
-        self.import_area_features(Level::Village, features(layers.villages), "gcj02")
-            .await?;
+        let city_m2 = area_m2(&city_shape);
+        let mut uncovered_m2 = 0.0;
+        for (level, items) in [
+            (Level::Township, layers.townships),
+            (Level::Village, layers.villages),
+        ] {
+            let imported = self
+                .import_area_features(level, features(items), "gcj02")
+                .await?;
+            uncovered_m2 += imported.gap_total_m2;
+            tracing::debug!(%level, gaps = ?imported.gaps, "demo layer imported");
+        }
         let mut workers = Vec::with_capacity(layers.grids.len());
         let grids: Vec<RawFeature> = layers
             .grids
@@ -201,12 +215,16 @@ impl App {
                 raw_feature(index, &code, Some(name), shape)
             })
             .collect();
-        self.import_area_features(Level::Grid, grids, "gcj02")
+        let imported = self
+            .import_area_features(Level::Grid, grids, "gcj02")
             .await?;
+        uncovered_m2 += imported.gap_total_m2;
         let grid_workers = self.store().put_users(workers).await?;
         self.store().set_meta(DEMO_MARK, "1").await?;
         Ok(DemoReport {
             grid_workers,
+            city_m2,
+            uncovered_m2,
             ..report
         })
     }
