@@ -21,59 +21,37 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::ControlFlow;
 
-use geo::{BoundingRect, Coord, MultiPolygon, Rect};
+use geo::{BoundingRect, Coord, MultiPolygon};
 use rstar::{AABB, RTree, RTreeObject, SelectionFunction};
 
-use crate::pip::{Place, multi_place, multi_place_with_boxes};
+use crate::pip::{Place, PreparedPolygon, multi_place, prepared_place};
 
-/// One indexed area: its code and its shape prepared for fast point tests.
+/// One indexed area: its code and its polygons prepared for fast point tests.
 #[derive(Clone)]
 struct Entry {
     code: String,
-    /// Bounding box of each polygon of `shape`, so a lookup skips far-away parts of a
-    /// multipolygon without walking their edges.
-    part_boxes: Vec<Rect<f64>>,
+    parts: Vec<PreparedPolygon>,
     envelope: AABB<[f64; 2]>,
-    shape: MultiPolygon<f64>,
 }
 
 impl Entry {
     /// `None` for a shape without any coordinate: it covers no point, so it is not indexed.
     fn new(code: String, shape: MultiPolygon<f64>) -> Option<Self> {
         let bbox = shape.bounding_rect()?;
-        let part_boxes = shape
-            .0
-            .iter()
-            // A polygon with an empty exterior gets an inverted box that contains nothing.
-            .map(|p| {
-                p.bounding_rect().unwrap_or_else(|| {
-                    Rect::new(
-                        Coord {
-                            x: f64::NAN,
-                            y: f64::NAN,
-                        },
-                        Coord {
-                            x: f64::NAN,
-                            y: f64::NAN,
-                        },
-                    )
-                })
-            })
-            .collect();
+        let parts: Vec<PreparedPolygon> = shape.0.iter().filter_map(PreparedPolygon::new).collect();
         Some(Entry {
             code,
-            part_boxes,
+            parts,
             envelope: AABB::from_corners(
                 [bbox.min().x, bbox.min().y],
                 [bbox.max().x, bbox.max().y],
             ),
-            shape,
         })
     }
 
     #[inline]
     fn place(&self, p: Coord<f64>) -> Place {
-        multi_place_with_boxes(&self.shape, &self.part_boxes, p)
+        prepared_place(&self.parts, p)
     }
 }
 

@@ -23,6 +23,13 @@ pub enum BenchCommand {
         #[arg(long)]
         export_dir: Option<PathBuf>,
     },
+    /// Import a lattice of grid polygons (default 100 × 100) into a fresh store in a temporary
+    /// directory, timing the whole import: parse, checks, overlaps, gaps, write, index.
+    ImportAreas {
+        /// Grids per side of the lattice.
+        #[arg(long, default_value_t = 100)]
+        side: usize,
+    },
 }
 
 /// A small deterministic generator (SplitMix64) so that every run asks the same points.
@@ -46,6 +53,7 @@ pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
             seed,
             export_dir,
         } => locate(app, points, seed, export_dir).await,
+        BenchCommand::ImportAreas { side } => import_areas(side).await,
     }
 }
 
@@ -111,6 +119,33 @@ async fn locate(
     }
     let seconds = started.elapsed().as_secs_f64();
     found = found.min(points.len());
+    // The same, over only the points that some grid contains (the usual case: reports come
+    // from inside the city).
+    let inside: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(lon, lat)| index.locate(*lon, *lat).is_some())
+        .collect();
+    let inside_started = Instant::now();
+    let mut inside_lookups = 0usize;
+    while inside_started.elapsed().as_secs_f64() < 1.0 && !inside.is_empty() {
+        for (lon, lat) in &inside {
+            std::hint::black_box(index.locate(*lon, *lat));
+        }
+        inside_lookups += inside.len();
+    }
+    let inside_seconds = inside_started.elapsed().as_secs_f64();
+    // The grid layer alone, the question shapely's STRtree answers in the side-by-side script.
+    let grid_depth = Level::Grid.depth();
+    let grid_started = Instant::now();
+    let mut grid_lookups = 0usize;
+    while grid_started.elapsed().as_secs_f64() < 1.0 {
+        for (lon, lat) in &points {
+            std::hint::black_box(index.locate_at_depth(*lon, *lat, grid_depth));
+        }
+        grid_lookups += points.len();
+    }
+    let grid_seconds = grid_started.elapsed().as_secs_f64();
     let report = serde_json::json!({
         "benchmark": "locate",
         "grids": grids.len(),
@@ -120,7 +155,72 @@ async fn locate(
         "lookups": lookups,
         "seconds": seconds,
         "lookups_per_second_one_core": lookups as f64 / seconds,
+        "inside_only_lookups_per_second_one_core": inside_lookups as f64 / inside_seconds,
+        "grid_layer_only_lookups_per_second_one_core": grid_lookups as f64 / grid_seconds,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+async fn import_areas(side: usize) -> anyhow::Result<()> {
+    use onegrid_app::areas::AreaImportOptions;
+    use onegrid_app::divisions::DivisionFile;
+    use onegrid_geo::crs::Crs;
+    use onegrid_geo::geojson_io::FieldNames;
+
+    let dir = std::env::temp_dir().join(format!("onegrid-bench-import-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = onegrid_store::open(&onegrid_store::Location::Directory(dir.clone())).await?;
+    let app = App::load(store).await?;
+    // One county, one township and one village per lattice row (a village holds ≤ 999 grids).
+    let mut divisions = String::from(
+        "code,name,parent_code,level\n140000,山西省,,province\n140700,晋中市,140000,city\n\
+         140702,榆次区,140700,county\n140702001,北关街道,140702,township\n",
+    );
+    for row in 0..side {
+        divisions.push_str(&format!(
+            "140702001{:03},村{row},140702001,village\n",
+            row + 1
+        ));
+    }
+    app.import_divisions(&[DivisionFile {
+        name: "bench.csv".to_owned(),
+        text: divisions,
+    }])
+    .await?;
+    let step = 0.01;
+    let mut features = Vec::with_capacity(side * side);
+    for row in 0..side {
+        for col in 0..side {
+            let (x0, y0) = (112.0 + col as f64 * step, 37.0 + row as f64 * step);
+            let (x1, y1) = (x0 + step, y0 + step);
+            features.push(format!(
+                r#"{{"type":"Feature","properties":{{"code":"140702001{:03}{:03}"}},"geometry":{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}}}"#,
+                row + 1,
+                col + 1
+            ));
+        }
+    }
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    );
+    let options = AreaImportOptions {
+        level: Level::Grid,
+        fields: FieldNames::default(),
+        crs: Crs::Wgs84,
+    };
+    let started = Instant::now();
+    let report = app.import_areas(&text, &options).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    let result = serde_json::json!({
+        "benchmark": "import-areas",
+        "grids": report.imported,
+        "geojson_bytes": text.len(),
+        "seconds": seconds,
+        "grids_per_second": report.imported as f64 / seconds,
+    });
+    println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(())
 }
