@@ -4,6 +4,7 @@
 
 pub mod areas;
 pub mod atlas;
+pub mod cases;
 pub mod demo;
 pub mod divisions;
 mod error;
@@ -11,26 +12,83 @@ pub mod regions;
 
 use std::sync::{Arc, RwLock};
 
+use onegrid_domain::calendar::Calendar;
+use onegrid_domain::case::StageLimits;
+use onegrid_domain::taxonomy::Taxonomy;
 use onegrid_store::Store;
 
 pub use atlas::{Atlas, ChainLink, Located};
 pub use error::{AppError, AppResult, Problem};
 
-/// The application: the store and the atlas kept in step with it. Cheap to clone.
+/// The rules the case loop runs by: editable data, loaded from the store (or the shipped
+/// defaults) at start and swapped whole when an administrator replaces them.
+pub struct Rules {
+    pub calendar: Calendar,
+    pub taxonomy: Taxonomy,
+    pub limits: StageLimits,
+}
+
+/// Where the store keeps the administrator's versions of the rules.
+const TAXONOMY_KEY: &str = "taxonomy.json";
+const CALENDAR_KEY: &str = "calendar.csv";
+
+/// The application: the store, the atlas kept in step with it, and the rules. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
     atlas: Arc<RwLock<Arc<Atlas>>>,
+    rules: Arc<RwLock<Arc<Rules>>>,
 }
 
 impl App {
     /// Builds the application over an opened store, loading the atlas from it.
     pub async fn load(store: Arc<dyn Store>) -> AppResult<App> {
         let atlas = Atlas::load(store.as_ref()).await?;
+        let rules = load_rules(store.as_ref()).await?;
         Ok(App {
             store,
             atlas: Arc::new(RwLock::new(Arc::new(atlas))),
+            rules: Arc::new(RwLock::new(Arc::new(rules))),
         })
+    }
+
+    /// The rules as they stand now.
+    pub fn rules(&self) -> Arc<Rules> {
+        // As with the atlas, a poisoned lock still holds a whole Arc.
+        let guard = self.rules.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(&guard)
+    }
+
+    /// Replaces the taxonomy with an administrator's JSON, after checking all of it.
+    pub async fn replace_taxonomy(&self, json: &str) -> AppResult<()> {
+        let taxonomy = Taxonomy::parse_json(json).map_err(|error| AppError::invalid(error.to_string()))?;
+        self.store.set_meta(TAXONOMY_KEY, json).await?;
+        let current = self.rules();
+        self.swap_rules(Rules {
+            calendar: current.calendar.clone(),
+            taxonomy,
+            limits: current.limits,
+        });
+        Ok(())
+    }
+
+    /// Replaces the calendar's special days with an administrator's CSV.
+    pub async fn replace_calendar(&self, csv: &str) -> AppResult<()> {
+        let days = onegrid_domain::calendar::parse_calendar_csv(csv)
+            .map_err(|error| AppError::invalid(error.to_string()))?;
+        self.store.set_meta(CALENDAR_KEY, csv).await?;
+        let current = self.rules();
+        self.swap_rules(Rules {
+            calendar: Calendar::new(days, Default::default()),
+            taxonomy: current.taxonomy.clone(),
+            limits: current.limits,
+        });
+        Ok(())
+    }
+
+    fn swap_rules(&self, rules: Rules) {
+        let mut guard = self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = Arc::new(rules);
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -59,4 +117,31 @@ impl App {
         *guard = fresh;
         Ok(())
     }
+}
+
+async fn load_rules(store: &dyn Store) -> AppResult<Rules> {
+    let taxonomy = match store.meta(TAXONOMY_KEY).await? {
+        Some(json) => Taxonomy::parse_json(&json).map_err(|error| {
+            AppError::Store(onegrid_store::StoreError::Corrupt(format!(
+                "stored taxonomy: {error}"
+            )))
+        })?,
+        None => Taxonomy::shipped(),
+    };
+    let calendar = match store.meta(CALENDAR_KEY).await? {
+        Some(csv) => {
+            let days = onegrid_domain::calendar::parse_calendar_csv(&csv).map_err(|error| {
+                AppError::Store(onegrid_store::StoreError::Corrupt(format!(
+                    "stored calendar: {error}"
+                )))
+            })?;
+            Calendar::new(days, Default::default())
+        }
+        None => Calendar::shipped(),
+    };
+    Ok(Rules {
+        calendar,
+        taxonomy,
+        limits: StageLimits::default(),
+    })
 }

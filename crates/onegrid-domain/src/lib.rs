@@ -3,6 +3,10 @@
 //! This crate does no I/O, starts no runtime and knows no framework type: every other crate of
 //! the workspace may depend on it, and it depends on none of ours (`Cargo.toml` enforces this).
 
+pub mod calendar;
+// pub mod case; (enabled once calendar and taxonomy land)
+pub mod masking;
 pub mod region;
+pub mod taxonomy;
 
 pub use region::{CodeError, Level, Region, RegionCode};

@@ -29,6 +29,15 @@ impl ApiError {
         }
     }
 
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid",
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::NOT_FOUND,
@@ -49,6 +58,12 @@ impl From<AppError> for ApiError {
                 details: json!(problems),
             },
             AppError::NotFound { what } => ApiError::not_found(format!("{what} not found")),
+            AppError::KeyReused => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "idempotency_key_reused",
+                message: error.to_string(),
+                details: Value::Null,
+            },
             AppError::Conflict(message) => ApiError {
                 status: StatusCode::CONFLICT,
                 code: "conflict",

@@ -4,8 +4,10 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    __path_get_grid, __path_get_region, __path_healthz, __path_locate,
-    __path_region_children_geojson,
+    __path_act, __path_create_case, __path_get_attachment, __path_get_case, __path_get_grid,
+    __path_get_region, __path_healthz, __path_list_cases, __path_locate,
+    __path_region_children_geojson, __path_taxonomy, __path_upload_attachment,
+    __path_verify_audit,
 };
 use crate::wire;
 
@@ -15,7 +17,10 @@ use crate::wire;
         title = "onegrid 一网通管 API",
         description = "全科网格社会治理平台的 JSON API。Errors answer `{\"error\": {\"code\", \"message\", \"details\"}}`."
     ),
-    paths(healthz, locate, get_region, region_children_geojson, get_grid),
+    paths(
+        healthz, locate, get_region, region_children_geojson, get_grid, create_case, act,
+        get_case, list_cases, upload_attachment, get_attachment, taxonomy, verify_audit
+    ),
     components(schemas(
         wire::Health,
         wire::AreaLink,

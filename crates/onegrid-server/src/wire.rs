@@ -143,3 +143,243 @@ pub struct ErrorDetail {
     /// Every problem found, where there are several (location and message each).
     pub details: serde_json::Value,
 }
+
+/// A report, as `POST /api/v1/cases` takes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCaseRequest {
+    /// What is the matter, in Chinese text.
+    pub description: String,
+    /// Longitude (WGS-84); with `lat`, the place. Give `grid` instead where there is no point.
+    pub lon: Option<f64>,
+    /// Latitude (WGS-84).
+    pub lat: Option<f64>,
+    /// A 15-digit grid code chosen by hand.
+    pub grid: Option<String>,
+    /// A street address, as the reporter gives it.
+    pub address: Option<String>,
+    /// `grid_patrol`, `resident`, `hotline`, `other_network` or `open311`.
+    pub channel: String,
+    /// A 小类 code of the taxonomy; may be left empty at intake.
+    pub category: Option<String>,
+    /// `normal` (一般), `urgent` (紧急) or `critical` (特急); `normal` when absent.
+    pub urgency: Option<String>,
+    /// Who reported it; stored, and shown masked.
+    pub reporter: Option<ReporterInput>,
+    /// Content hashes of photos uploaded to `/api/v1/attachments`.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+/// The reporter's contact.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReporterInput {
+    /// Name.
+    pub name: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+}
+
+/// A category with its name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRef {
+    /// The 小类 code.
+    pub code: String,
+    /// The 小类 name.
+    pub name: String,
+    /// The 大类 name.
+    pub major: String,
+}
+
+/// The reporter, masked (张某, 138****1234).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MaskedReporter {
+    /// Surname and 某.
+    pub name: Option<String>,
+    /// First three and last four digits.
+    pub phone: Option<String>,
+}
+
+/// The current stage's clock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageClock {
+    /// When the stage began (UTC).
+    pub started_at: DateTime<Utc>,
+    /// By when it must end (UTC); `null` for stages without a limit.
+    pub deadline: Option<DateTime<Utc>>,
+    /// `normal`, `yellow` (most of the time used) or `red` (overdue).
+    pub alert: String,
+    /// The remaining working time in Chinese (剩余1天3小时, 已超期2小时).
+    pub remaining: Option<String>,
+    /// The remaining working seconds (negative when overdue).
+    pub remaining_seconds: Option<i64>,
+}
+
+/// A suggested unit to dispatch to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    /// Unit code.
+    pub unit: String,
+    /// Unit name.
+    pub unit_name: String,
+    /// Its tier.
+    pub tier: String,
+    /// `lead` (主办) or `assist` (协办).
+    pub role: String,
+}
+
+/// One entry of the full-process record (全过程记录).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordEntry {
+    /// The act's name.
+    pub act: String,
+    /// The act's Chinese name.
+    pub act_label: String,
+    /// Who.
+    pub actor: String,
+    /// In which role.
+    pub role: String,
+    /// From which state.
+    pub from_state: Option<String>,
+    /// To which state.
+    pub to_state: Option<String>,
+    /// When (UTC).
+    pub at: String,
+    /// The note.
+    pub note: String,
+    /// Content hashes of the attachments.
+    pub attachments: Vec<String>,
+    /// The act's fields.
+    pub details: serde_json::Value,
+    /// Its place in the county's chain.
+    pub seq: i64,
+    /// Its hash (SHA-256).
+    pub hash: String,
+}
+
+/// A case as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseResponse {
+    /// The case's id (UUIDv7): unguessable, stable.
+    pub id: String,
+    /// The human-readable number: county, date, daily sequence.
+    pub number: String,
+    /// The state.
+    pub state: String,
+    /// The state's Chinese name.
+    pub state_label: String,
+    /// The version to send with the next act.
+    pub version: u32,
+    /// The grid, when known.
+    pub grid: Option<String>,
+    /// The place's chain, from the deepest area up to the province.
+    pub chain: Vec<AreaLink>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Address.
+    pub address: Option<String>,
+    /// The description, with phone and ID numbers masked.
+    pub description: String,
+    /// The channel it came in by.
+    pub channel: String,
+    /// The category, when known.
+    pub category: Option<CategoryRef>,
+    /// Categories suggested from the description while none is set.
+    pub suggested_categories: Vec<CategoryRef>,
+    /// `normal`, `urgent` or `critical`.
+    pub urgency: String,
+    /// The reporter, masked.
+    pub reporter: MaskedReporter,
+    /// Content hashes of the report's photos.
+    pub attachments: Vec<String>,
+    /// The tier that has the case.
+    pub tier: String,
+    /// The unit it was dispatched to.
+    pub unit: Option<String>,
+    /// Whether any stage ran past its deadline.
+    pub overdue: bool,
+    /// The current stage's clock.
+    pub stage: StageClock,
+    /// 督办: the date by which the urged unit must answer.
+    pub urge_due: Option<DateTime<Utc>>,
+    /// 满意度 after 回访.
+    pub satisfaction: Option<String>,
+    /// How often the case was returned, reworked, extended, escalated, reopened, urged,
+    /// suspended.
+    pub counts: serde_json::Value,
+    /// The acts legal now.
+    pub legal_acts: Vec<String>,
+    /// Units the responsibility matrix suggests (with the whole case only).
+    pub suggestions: Vec<Suggestion>,
+    /// The whole record (with the whole case only).
+    pub record: Vec<RecordEntry>,
+    /// Reported at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of the case list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList {
+    /// Cases, newest first.
+    pub cases: Vec<CaseResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The filters of `GET /api/v1/cases`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CaseListQuery {
+    /// A region or grid code: the cases in its subtree.
+    pub region: Option<String>,
+    /// A grid code.
+    pub grid: Option<String>,
+    /// States, comma-separated.
+    pub state: Option<String>,
+    /// A 小类 code, or a 2-digit 大类 code.
+    pub category: Option<String>,
+    /// `grid`, `village`, `township`, `county`, `city`.
+    pub tier: Option<String>,
+    /// A channel.
+    pub channel: Option<String>,
+    /// A unit code.
+    pub unit: Option<String>,
+    /// `true` for cases that ran past a deadline.
+    pub overdue: Option<bool>,
+    /// Reported on or after this date (YYYY-MM-DD, Asia/Shanghai) or time (RFC 3339).
+    pub from: Option<String>,
+    /// Reported before the end of this date (YYYY-MM-DD) or before this time.
+    pub to: Option<String>,
+    /// The cursor of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// A stored attachment's address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentRef {
+    /// SHA-256 of the content: refer to it in a report or an act.
+    pub hash: String,
+    /// Its size in bytes.
+    pub size: usize,
+}
+
+/// What `onegrid audit verify` and `GET /api/v1/audit/verify` report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditReport {
+    /// Whether every record and checkpoint is intact.
+    pub intact: bool,
+    /// Records checked.
+    pub records: u64,
+    /// County chains checked.
+    pub chains: usize,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// The first broken record or checkpoint.
+    pub first_problem: Option<String>,
+}

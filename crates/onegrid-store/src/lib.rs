@@ -6,15 +6,20 @@
 //! PostgreSQL, anything else is a directory for the embedded SQLite file. No other code knows
 //! which engine runs.
 
+pub mod audit;
 mod sqlite;
+mod sqlite_cases;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use onegrid_domain::case::{Case, CaseState, Channel};
+use onegrid_domain::taxonomy::Tier;
 use onegrid_domain::{Level, Region, RegionCode};
 
+pub use audit::{NewRecord, Record, VerifyReport};
 pub use sqlite::SqliteStore;
 
 /// Why a store call failed. Callers off the request path add context with `anyhow`; the server
@@ -29,6 +34,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("idempotency key reused with a different request")]
+    KeyReused,
     #[error("the store is shutting down")]
     Closed,
     #[error("unsupported location: {0}")]
@@ -122,6 +129,57 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// A claim on an `Idempotency-Key` for a creating write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    /// SHA-256 of the request's canonical body: the same key with another body is refused.
+    pub request_hash: String,
+}
+
+/// What `create_case` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    /// A new case, with its number assigned.
+    Created(Case),
+    /// The key was seen before with the same request: the case as it was first answered.
+    Replayed(Case),
+}
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_DAYS: i64 = 30;
+
+/// Filters of the case list; all given ones must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseFilter {
+    /// The case lies in this region's subtree (or this grid).
+    pub region: Option<RegionCode>,
+    pub states: Vec<CaseState>,
+    /// A 小类 code, or a 大类 code (2 digits) for all its 小类.
+    pub category: Option<String>,
+    pub tier: Option<Tier>,
+    pub channel: Option<Channel>,
+    pub unit: Option<String>,
+    pub overdue: Option<bool>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// One page of cases, newest first, and the cursor of the next page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    pub next_cursor: Option<String>,
+}
+
+/// A stored attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub hash: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
 /// The storage operations of onegrid.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -155,4 +213,47 @@ pub trait Store: Send + Sync + 'static {
 
     async fn meta(&self, key: &str) -> StoreResult<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+
+    /// Stores a new case and its first record in one transaction, assigning its number;
+    /// with a claim, a key seen before within 30 days answers the first case instead
+    /// (`Replayed`), or `StoreError::KeyReused` when the request differs.
+    async fn create_case(
+        &self,
+        case: Case,
+        record: NewRecord,
+        claim: Option<IdempotencyClaim>,
+    ) -> StoreResult<CreateOutcome>;
+    /// Stores the case as an act left it, and the act's record, in one transaction — only
+    /// when the stored version is still `expected_version` (else `StoreError::Conflict`).
+    async fn update_case(
+        &self,
+        case: Case,
+        expected_version: u32,
+        record: NewRecord,
+    ) -> StoreResult<()>;
+    async fn case(&self, id: &str) -> StoreResult<Option<Case>>;
+    async fn case_by_number(&self, number: &str) -> StoreResult<Option<Case>>;
+    /// The case's records, oldest first.
+    async fn case_records(&self, case_id: &str) -> StoreResult<Vec<Record>>;
+    async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<CasePage>;
+    /// Open, not suspended cases whose current stage's deadline has passed and that are not
+    /// yet marked for it.
+    async fn cases_past_deadline(&self, now: DateTime<Utc>, limit: u32)
+    -> StoreResult<Vec<Case>>;
+    /// Appends records that belong to no case change (security events).
+    async fn append_records(&self, records: Vec<NewRecord>) -> StoreResult<()>;
+    /// Chains the heads of all county chains into the checkpoint log, when they moved.
+    async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Recomputes every chain and checkpoint; names the first broken one.
+    async fn verify_records(&self) -> StoreResult<VerifyReport>;
+    async fn record_count(&self) -> StoreResult<u64>;
+
+    /// Stores content by its SHA-256 (hex); storing the same content again is a no-op.
+    async fn put_attachment(&self, content_type: &str, bytes: Vec<u8>) -> StoreResult<String>;
+    async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>>;
 }

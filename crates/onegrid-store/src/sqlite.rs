@@ -24,10 +24,13 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::sqlite_cases;
 use crate::{
-    AreaRecord, DivisionChange, DivisionSummary, NewUser, RegionUpsert, Store, StoreError,
-    StoreResult, User,
+    Attachment, AreaRecord, CaseFilter, CasePage, CreateOutcome, DivisionChange,
+    DivisionSummary, IdempotencyClaim, NewRecord, NewUser, Record, RegionUpsert, Store,
+    StoreError, StoreResult, User, VerifyReport,
 };
+use onegrid_domain::case::Case;
 
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "onegrid.sqlite3";
@@ -565,6 +568,155 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn create_case(
+        &self,
+        case: Case,
+        record: NewRecord,
+        claim: Option<IdempotencyClaim>,
+    ) -> StoreResult<CreateOutcome> {
+        self.write(move |conn| {
+            Box::pin(async move { sqlite_cases::create_case(conn, case, record, claim).await })
+        })
+        .await
+    }
+
+    async fn update_case(
+        &self,
+        case: Case,
+        expected_version: u32,
+        record: NewRecord,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlite_cases::update_case(conn, case, expected_version, record).await
+            })
+        })
+        .await
+    }
+
+    async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM cases WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.reads)
+            .await?;
+        body.as_deref().map(sqlite_cases::case_from_body).transpose()
+    }
+
+    async fn case_by_number(&self, number: &str) -> StoreResult<Option<Case>> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM cases WHERE number = ?")
+            .bind(number)
+            .fetch_optional(&self.reads)
+            .await?;
+        body.as_deref().map(sqlite_cases::case_from_body).transpose()
+    }
+
+    async fn case_records(&self, case_id: &str) -> StoreResult<Vec<Record>> {
+        let rows = sqlx::query(
+            "SELECT county_code, seq, id, case_id, act, actor, role, from_state, to_state, at,
+                    note, attachments, details, prev_hash, hash
+             FROM records WHERE case_id = ? ORDER BY county_code, seq",
+        )
+        .bind(case_id)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(sqlite_cases::record_from_row).collect()
+    }
+
+    async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<CasePage> {
+        sqlite_cases::list(&self.reads, filter, cursor, limit).await
+    }
+
+    async fn cases_past_deadline(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Case>> {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM cases
+             WHERE is_open = 1 AND stage_overdue = 0 AND state != 'suspended'
+               AND stage_deadline IS NOT NULL AND stage_deadline < ?
+             ORDER BY stage_deadline LIMIT ?",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reads)
+        .await?;
+        bodies
+            .iter()
+            .map(|body| sqlite_cases::case_from_body(body))
+            .collect()
+    }
+
+    async fn append_records(&self, records: Vec<NewRecord>) -> StoreResult<()> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                for record in &records {
+                    sqlite_cases::append_record(conn, record).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(move |conn| Box::pin(async move { sqlite_cases::write_checkpoint(conn, at).await }))
+            .await
+    }
+
+    async fn verify_records(&self) -> StoreResult<VerifyReport> {
+        sqlite_cases::verify(&self.reads).await
+    }
+
+    async fn record_count(&self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM records")
+            .fetch_one(&self.reads)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn put_attachment(&self, content_type: &str, bytes: Vec<u8>) -> StoreResult<String> {
+        let hash = crate::audit::sha256_hex(&bytes);
+        let content_type = content_type.to_owned();
+        let key = hash.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO attachments (hash, content_type, size, bytes, created_at)
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                )
+                .bind(&key)
+                .bind(&content_type)
+                .bind(bytes.len() as i64)
+                .bind(&bytes)
+                .bind(Utc::now())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(hash)
+    }
+
+    async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>> {
+        let row = sqlx::query("SELECT hash, content_type, bytes FROM attachments WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.reads)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Attachment {
+            hash: row.try_get("hash")?,
+            content_type: row.try_get("content_type")?,
+            bytes: row.try_get("bytes")?,
+        }))
     }
 }
 

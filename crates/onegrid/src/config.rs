@@ -37,6 +37,8 @@ pub struct Config {
     pub addr: String,
     /// Log filter in `tracing` syntax (`ONEGRID_LOG`).
     pub log: String,
+    /// Seconds between runs of the overdue sweep (`ONEGRID_SWEEP_SECONDS`).
+    pub sweep_seconds: u64,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             database_url: None,
             addr: "127.0.0.1:8080".to_owned(),
             log: "info,sqlx=warn,tower_http=info".to_owned(),
+            sweep_seconds: 60,
         }
     }
 }
@@ -91,10 +94,11 @@ impl Config {
 
 fn toml_lines(config: &Config) -> String {
     format!(
-        "data = {:?}\naddr = {:?}\nlog = {:?}\n",
+        "data = {:?}\naddr = {:?}\nlog = {:?}\nsweep_seconds = {}\n",
         config.data.display().to_string(),
         config.addr,
-        config.log
+        config.log,
+        config.sweep_seconds
     )
 }
 

@@ -60,6 +60,35 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Print a sample onegrid.toml with the defaults.
     SampleConfig,
+    /// The full-process record.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Replace the case taxonomy (大类/小类, time limits, responsibility matrix) from JSON.
+    Taxonomy {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Replace the working-day calendar's special days from CSV (date,kind,name).
+    Calendar {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Run the overdue sweep once: mark, escalate and urge cases past their deadlines.
+    Sweep,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute every hash chain; exit 0 when intact, 3 naming the first broken record.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Check a file and make it the one in force.
+    Import { file: PathBuf },
+    /// Print the one in force.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +252,60 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         Command::Locate(args) => return locate(&app, args),
         Command::Bench(command) => bench::run(&app, command).await?,
         Command::SampleConfig => {}
+        Command::Audit(AuditCommand::Verify) => {
+            let started = Instant::now();
+            let report = app.verify_audit().await?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "intact": report.is_intact(),
+                    "records": report.records,
+                    "chains": report.chains,
+                    "checkpoints": report.checkpoints,
+                    "first_problem": report.first_problem,
+                    "seconds": seconds,
+                }))?
+            );
+            if let Some(problem) = report.first_problem {
+                eprintln!("error: the record is broken: {problem}");
+                return Ok(std::process::ExitCode::from(3));
+            }
+        }
+        Command::Taxonomy { command } => match command {
+            RulesCommand::Import { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                app.replace_taxonomy(&text).await?;
+                eprintln!("taxonomy replaced from {}", file.display());
+            }
+            RulesCommand::Export => {
+                println!("{}", serde_json::to_string_pretty(&app.rules().taxonomy)?);
+            }
+        },
+        Command::Calendar { command } => match command {
+            RulesCommand::Import { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                app.replace_calendar(&text).await?;
+                eprintln!("calendar replaced from {}", file.display());
+            }
+            RulesCommand::Export => {
+                let rules = app.rules();
+                println!("date,kind,name");
+                if let Some((first, last)) = rules.calendar.listed_range() {
+                    for date in first.iter_days().take_while(|d| *d <= last) {
+                        if let Some(day) = rules.calendar.special_day(date) {
+                            println!("{},{},{}", day.date, day.kind.as_str(), day.name);
+                        }
+                    }
+                }
+            }
+        },
+        Command::Sweep => {
+            let report = app.sweep_overdue(chrono::Utc::now()).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -249,9 +332,25 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
         "onegrid serving on http://{address}"
     );
     println!("onegrid 一网通管 serving on http://{address}");
+    let sweeper = tokio::spawn(sweep_forever(app.clone(), config.sweep_seconds));
     onegrid_server::serve(listener, app, shutdown_signal()).await?;
+    sweeper.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The overdue sweep, every `seconds`: a failed sweep is logged and tried again next time.
+async fn sweep_forever(app: App, seconds: u64) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(seconds.max(1)));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match app.sweep_overdue(chrono::Utc::now()).await {
+            Ok(report) if report.marked > 0 => tracing::info!(?report, "overdue sweep"),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "overdue sweep failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,12 +1,18 @@
 //! The route table. One module per part of the URL tree.
 
+mod cases;
 mod health;
 mod regions;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use onegrid_app::App;
 
+pub(crate) use cases::{
+    __path_act, __path_create_case, __path_get_attachment, __path_get_case, __path_list_cases,
+    __path_taxonomy, __path_upload_attachment, __path_verify_audit,
+};
 pub(crate) use health::__path_healthz;
 pub(crate) use regions::{
     __path_get_grid, __path_get_region, __path_locate, __path_region_children_geojson,
@@ -23,4 +29,14 @@ pub fn routes() -> Router<App> {
             get(regions::region_children_geojson),
         )
         .route("/api/v1/grids/{code}", get(regions::get_grid))
+        .route("/api/v1/cases", post(cases::create_case).get(cases::list_cases))
+        .route("/api/v1/cases/{id}", get(cases::get_case))
+        .route("/api/v1/cases/{id}/acts", post(cases::act))
+        .route(
+            "/api/v1/attachments",
+            post(cases::upload_attachment).layer(DefaultBodyLimit::max(cases::MAX_ATTACHMENT_BYTES)),
+        )
+        .route("/api/v1/attachments/{hash}", get(cases::get_attachment))
+        .route("/api/v1/taxonomy", get(cases::taxonomy))
+        .route("/api/v1/audit/verify", get(cases::verify_audit))
 }

@@ -1,0 +1,595 @@
+//! The SQLite engine's cases and records: the statements behind the case half of `Store`.
+//! Everything here runs either inside the writer task's transaction (`&mut SqliteConnection`)
+//! or on the reader pool.
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use futures_util::TryStreamExt;
+use onegrid_domain::Level;
+use onegrid_domain::case::Case;
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+
+use crate::audit::{
+    GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash,
+    time_text,
+};
+use crate::{
+    CaseFilter, CasePage, CreateOutcome, IDEMPOTENCY_DAYS, IdempotencyClaim, StoreError,
+    StoreResult,
+};
+
+fn to_json(case: &Case) -> StoreResult<String> {
+    serde_json::to_string(case).map_err(|e| StoreError::Corrupt(format!("case to JSON: {e}")))
+}
+
+pub(crate) fn case_from_body(body: &str) -> StoreResult<Case> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("stored case: {e}")))
+}
+
+fn chain_code(case: &Case, level: Level) -> Option<&str> {
+    let width = match level {
+        Level::Township => 9,
+        Level::Village => 12,
+        _ => return None,
+    };
+    case.chain
+        .iter()
+        .find(|code| code.len() == width)
+        .map(String::as_str)
+}
+
+/// The case number: county code, the day in Asia/Shanghai and a daily sequence.
+async fn next_number(
+    conn: &mut SqliteConnection,
+    county: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<String> {
+    let shanghai = FixedOffset::east_opt(8 * 3600).ok_or_else(|| {
+        StoreError::Corrupt("UTC+8 is a valid offset".to_owned()) // cannot happen
+    })?;
+    let day = at.with_timezone(&shanghai).format("%Y%m%d").to_string();
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO case_counters (county_code, day, last) VALUES (?, ?, 1)
+         ON CONFLICT (county_code, day) DO UPDATE SET last = last + 1
+         RETURNING last",
+    )
+    .bind(county)
+    .bind(&day)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(format!("{county}{day}{last:05}"))
+}
+
+pub(crate) async fn create_case(
+    conn: &mut SqliteConnection,
+    mut case: Case,
+    record: NewRecord,
+    claim: Option<IdempotencyClaim>,
+) -> StoreResult<CreateOutcome> {
+    if let Some(claim) = &claim {
+        let earlier = sqlx::query(
+            "SELECT request_hash, response, created_at FROM idempotency_keys WHERE key = ?",
+        )
+        .bind(&claim.key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = earlier {
+            let created: DateTime<Utc> = row.try_get("created_at")?;
+            if created + Duration::days(IDEMPOTENCY_DAYS) > case.created_at {
+                let request_hash: String = row.try_get("request_hash")?;
+                if request_hash != claim.request_hash {
+                    return Err(StoreError::KeyReused);
+                }
+                let response: String = row.try_get("response")?;
+                return Ok(CreateOutcome::Replayed(case_from_body(&response)?));
+            }
+            // Older than the window: the key may be used afresh.
+            sqlx::query("DELETE FROM idempotency_keys WHERE key = ?")
+                .bind(&claim.key)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    case.number = next_number(conn, &case.county, case.created_at).await?;
+    let body = to_json(&case)?;
+    sqlx::query(
+        "INSERT INTO cases (id, number, county_code, township_code, village_code, grid_code,
+                            state, tier, channel, category, urgency, unit, overdue, stage_overdue,
+                            is_open, stage_deadline, created_at, updated_at, version, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&case.id)
+    .bind(&case.number)
+    .bind(&case.county)
+    .bind(chain_code(&case, Level::Township))
+    .bind(chain_code(&case, Level::Village))
+    .bind(&case.grid)
+    .bind(case.state.as_str())
+    .bind(case.tier.as_str())
+    .bind(case.channel.as_str())
+    .bind(&case.category)
+    .bind(case.urgency.as_str())
+    .bind(&case.unit)
+    .bind(case.overdue)
+    .bind(case.stage_overdue)
+    .bind(case.state.is_open())
+    .bind(case.stage_deadline)
+    .bind(case.created_at)
+    .bind(case.updated_at)
+    .bind(i64::from(case.version))
+    .bind(&body)
+    .execute(&mut *conn)
+    .await?;
+    let mut record = record;
+    record.case_id = Some(case.id.clone());
+    append_record(conn, &record).await?;
+    if let Some(claim) = claim {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (key, request_hash, case_id, response, created_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&claim.key)
+        .bind(&claim.request_hash)
+        .bind(&case.id)
+        .bind(&body)
+        .bind(case.created_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(CreateOutcome::Created(case))
+}
+
+pub(crate) async fn update_case(
+    conn: &mut SqliteConnection,
+    case: Case,
+    expected_version: u32,
+    record: NewRecord,
+) -> StoreResult<()> {
+    let body = to_json(&case)?;
+    let done = sqlx::query(
+        "UPDATE cases SET grid_code = ?, state = ?, tier = ?, category = ?, urgency = ?,
+                unit = ?, overdue = ?, stage_overdue = ?, is_open = ?, stage_deadline = ?,
+                updated_at = ?, version = ?, body = ?
+         WHERE id = ? AND version = ?",
+    )
+    .bind(&case.grid)
+    .bind(case.state.as_str())
+    .bind(case.tier.as_str())
+    .bind(&case.category)
+    .bind(case.urgency.as_str())
+    .bind(&case.unit)
+    .bind(case.overdue)
+    .bind(case.stage_overdue)
+    .bind(case.state.is_open())
+    .bind(case.stage_deadline)
+    .bind(case.updated_at)
+    .bind(i64::from(case.version))
+    .bind(&body)
+    .bind(&case.id)
+    .bind(i64::from(expected_version))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = ?")
+            .bind(&case.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(match current {
+            Some(version) => StoreError::Conflict(format!(
+                "case {} is at version {version}, not {expected_version}",
+                case.id
+            )),
+            None => StoreError::Conflict(format!("case {} does not exist", case.id)),
+        });
+    }
+    append_record(conn, &record).await
+}
+
+/// Appends one record to its county's chain, moving the chain's head.
+pub(crate) async fn append_record(
+    conn: &mut SqliteConnection,
+    record: &NewRecord,
+) -> StoreResult<()> {
+    let head = sqlx::query("SELECT seq, hash FROM chain_heads WHERE county_code = ?")
+        .bind(&record.county)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev_hash) = match head {
+        Some(row) => (row.try_get::<i64, _>("seq")? + 1, row.try_get::<String, _>("hash")?),
+        None => (1, GENESIS.to_owned()),
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = time_text(record.at);
+    let attachments = serde_json::to_string(&record.attachments)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let details = record.details.to_string();
+    let hash = record_hash(
+        &prev_hash,
+        &RecordFields {
+            county: &record.county,
+            seq,
+            id: &id,
+            case_id: record.case_id.as_deref(),
+            act: &record.act,
+            actor: &record.actor,
+            role: &record.role,
+            from_state: record.from_state.as_deref(),
+            to_state: record.to_state.as_deref(),
+            at: &at,
+            note: &record.note,
+            attachments: &attachments,
+            details: &details,
+        },
+    );
+    sqlx::query(
+        "INSERT INTO records (county_code, seq, id, case_id, act, actor, role, from_state,
+                              to_state, at, note, attachments, details, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&record.county)
+    .bind(seq)
+    .bind(&id)
+    .bind(&record.case_id)
+    .bind(&record.act)
+    .bind(&record.actor)
+    .bind(&record.role)
+    .bind(&record.from_state)
+    .bind(&record.to_state)
+    .bind(&at)
+    .bind(&record.note)
+    .bind(&attachments)
+    .bind(&details)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO chain_heads (county_code, seq, hash) VALUES (?, ?, ?)
+         ON CONFLICT (county_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(&record.county)
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) fn record_from_row(row: &SqliteRow) -> StoreResult<Record> {
+    let attachments: String = row.try_get("attachments")?;
+    let details: String = row.try_get("details")?;
+    Ok(Record {
+        county: row.try_get("county_code")?,
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        act: row.try_get("act")?,
+        actor: row.try_get("actor")?,
+        role: row.try_get("role")?,
+        from_state: row.try_get("from_state")?,
+        to_state: row.try_get("to_state")?,
+        at: row.try_get("at")?,
+        note: row.try_get("note")?,
+        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+pub(crate) async fn write_checkpoint(
+    conn: &mut SqliteConnection,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let rows = sqlx::query("SELECT county_code, seq, hash FROM chain_heads ORDER BY county_code")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut heads = Vec::with_capacity(rows.len());
+    for row in &rows {
+        heads.push(serde_json::json!([
+            row.try_get::<String, _>("county_code")?,
+            row.try_get::<i64, _>("seq")?,
+            row.try_get::<String, _>("hash")?,
+        ]));
+    }
+    let heads = serde_json::Value::Array(heads).to_string();
+    let last = sqlx::query("SELECT seq, heads, hash FROM checkpoints ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev_hash) = match &last {
+        Some(row) => {
+            let last_heads: String = row.try_get("heads")?;
+            if last_heads == heads {
+                return Ok(false);
+            }
+            (row.try_get::<i64, _>("seq")? + 1, row.try_get::<String, _>("hash")?)
+        }
+        None if rows.is_empty() => return Ok(false),
+        None => (1, GENESIS.to_owned()),
+    };
+    let at = time_text(at);
+    let hash = checkpoint_hash(&prev_hash, seq, &at, &heads);
+    sqlx::query("INSERT INTO checkpoints (seq, at, heads, prev_hash, hash) VALUES (?, ?, ?, ?, ?)")
+        .bind(seq)
+        .bind(&at)
+        .bind(&heads)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+/// Walks every chain and the checkpoint log; stops at the first problem.
+pub(crate) async fn verify(pool: &SqlitePool) -> StoreResult<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let mut heads_seen: std::collections::BTreeMap<String, (i64, String)> = Default::default();
+    {
+        let mut rows = sqlx::query(
+            "SELECT county_code, seq, id, case_id, act, actor, role, from_state, to_state, at,
+                    note, attachments, details, prev_hash, hash
+             FROM records ORDER BY county_code, seq",
+        )
+        .fetch(pool);
+        let mut county = String::new();
+        let mut expected_seq = 1;
+        let mut prev = GENESIS.to_owned();
+        while let Some(row) = rows.try_next().await? {
+            let this_county: String = row.try_get("county_code")?;
+            if this_county != county {
+                county = this_county;
+                expected_seq = 1;
+                prev = GENESIS.to_owned();
+                report.chains += 1;
+            }
+            let seq: i64 = row.try_get("seq")?;
+            let id: String = row.try_get("id")?;
+            let place = format!("record {county}#{seq} (id {id})");
+            if seq != expected_seq {
+                report.first_problem = Some(format!(
+                    "{place}: expected sequence number {expected_seq} — a record was deleted \
+                     or inserted before it"
+                ));
+                return Ok(report);
+            }
+            let prev_hash: String = row.try_get("prev_hash")?;
+            if prev_hash != prev {
+                report.first_problem = Some(format!(
+                    "{place}: its previous-hash does not match the record before it — records \
+                     were deleted, inserted or reordered"
+                ));
+                return Ok(report);
+            }
+            let text = |name: &str| -> StoreResult<String> { Ok(row.try_get::<String, _>(name)?) };
+            let optional =
+                |name: &str| -> StoreResult<Option<String>> { Ok(row.try_get(name)?) };
+            let (case_id, from_state, to_state) =
+                (optional("case_id")?, optional("from_state")?, optional("to_state")?);
+            let (act, actor, role, at, note, attachments, details) = (
+                text("act")?,
+                text("actor")?,
+                text("role")?,
+                text("at")?,
+                text("note")?,
+                text("attachments")?,
+                text("details")?,
+            );
+            let computed = record_hash(
+                &prev,
+                &RecordFields {
+                    county: &county,
+                    seq,
+                    id: &id,
+                    case_id: case_id.as_deref(),
+                    act: &act,
+                    actor: &actor,
+                    role: &role,
+                    from_state: from_state.as_deref(),
+                    to_state: to_state.as_deref(),
+                    at: &at,
+                    note: &note,
+                    attachments: &attachments,
+                    details: &details,
+                },
+            );
+            let stored: String = row.try_get("hash")?;
+            if computed != stored {
+                report.first_problem = Some(format!(
+                    "{place}: its content does not match its hash — the record was changed"
+                ));
+                return Ok(report);
+            }
+            report.records += 1;
+            heads_seen.insert(county.clone(), (seq, stored.clone()));
+            prev = stored;
+            expected_seq += 1;
+        }
+    }
+    let stored_heads = sqlx::query("SELECT county_code, seq, hash FROM chain_heads")
+        .fetch_all(pool)
+        .await?;
+    if stored_heads.len() != heads_seen.len() {
+        report.first_problem = Some(format!(
+            "chain heads: {} chains have a head but {} have records — a chain was removed",
+            stored_heads.len(),
+            heads_seen.len()
+        ));
+        return Ok(report);
+    }
+    for row in &stored_heads {
+        let county: String = row.try_get("county_code")?;
+        let head = (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?);
+        if heads_seen.get(&county) != Some(&head) {
+            report.first_problem = Some(format!(
+                "chain {county}: its head is record #{} but the chain ends elsewhere — records \
+                 were cut off its end",
+                head.0
+            ));
+            return Ok(report);
+        }
+    }
+    let checkpoints = sqlx::query("SELECT seq, at, heads, prev_hash, hash FROM checkpoints ORDER BY seq")
+        .fetch_all(pool)
+        .await?;
+    let mut prev = GENESIS.to_owned();
+    for (position, row) in checkpoints.iter().enumerate() {
+        let seq: i64 = row.try_get("seq")?;
+        let heads: String = row.try_get("heads")?;
+        let at: String = row.try_get("at")?;
+        let prev_hash: String = row.try_get("prev_hash")?;
+        let hash: String = row.try_get("hash")?;
+        let place = format!("checkpoint #{seq}");
+        if seq != position as i64 + 1 || prev_hash != prev {
+            report.first_problem = Some(format!("{place}: the checkpoint log is broken here"));
+            return Ok(report);
+        }
+        if checkpoint_hash(&prev, seq, &at, &heads) != hash {
+            report.first_problem = Some(format!("{place}: its content does not match its hash"));
+            return Ok(report);
+        }
+        let listed: Vec<(String, i64, String)> = serde_json::from_str(&heads)
+            .map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))?;
+        for (county, head_seq, head_hash) in listed {
+            let at_seq: Option<String> = sqlx::query_scalar(
+                "SELECT hash FROM records WHERE county_code = ? AND seq = ?",
+            )
+            .bind(&county)
+            .bind(head_seq)
+            .fetch_optional(pool)
+            .await?;
+            if at_seq.as_deref() != Some(head_hash.as_str()) {
+                report.first_problem = Some(format!(
+                    "{place}: chain {county} no longer has record #{head_seq} as it was \
+                     checkpointed — history was rewritten or cut"
+                ));
+                return Ok(report);
+            }
+        }
+        report.checkpoints += 1;
+        prev = hash;
+    }
+    Ok(report)
+}
+
+/// A value bound to a list query.
+pub(crate) enum Bind {
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+impl From<String> for Bind {
+    fn from(text: String) -> Bind {
+        Bind::Text(text)
+    }
+}
+
+pub(crate) fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, Vec<Bind>) {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    if let Some(region) = &filter.region {
+        let code = region.as_str().to_owned();
+        match region.level() {
+            Level::Province => {
+                clauses.push("county_code LIKE ?".to_owned());
+                binds.push(format!("{}%", &code[..2]).into());
+            }
+            Level::City => {
+                clauses.push("county_code LIKE ?".to_owned());
+                binds.push(format!("{}%", &code[..4]).into());
+            }
+            Level::County => {
+                clauses.push("county_code = ?".to_owned());
+                binds.push(code.into());
+            }
+            Level::Township => {
+                clauses.push("township_code = ?".to_owned());
+                binds.push(code.into());
+            }
+            Level::Village => {
+                clauses.push("village_code = ?".to_owned());
+                binds.push(code.into());
+            }
+            Level::Grid => {
+                clauses.push("grid_code = ?".to_owned());
+                binds.push(code.into());
+            }
+        }
+    }
+    if !filter.states.is_empty() {
+        let marks = vec!["?"; filter.states.len()].join(", ");
+        clauses.push(format!("state IN ({marks})"));
+        binds.extend(filter.states.iter().map(|s| Bind::Text(s.as_str().to_owned())));
+    }
+    if let Some(category) = &filter.category {
+        if category.len() == 2 {
+            clauses.push("category LIKE ?".to_owned());
+            binds.push(format!("{category}%").into());
+        } else {
+            clauses.push("category = ?".to_owned());
+            binds.push(category.clone().into());
+        }
+    }
+    if let Some(tier) = filter.tier {
+        clauses.push("tier = ?".to_owned());
+        binds.push(tier.as_str().to_owned().into());
+    }
+    if let Some(channel) = filter.channel {
+        clauses.push("channel = ?".to_owned());
+        binds.push(channel.as_str().to_owned().into());
+    }
+    if let Some(unit) = &filter.unit {
+        clauses.push("unit = ?".to_owned());
+        binds.push(unit.clone().into());
+    }
+    if let Some(overdue) = filter.overdue {
+        clauses.push(if overdue { "overdue = 1" } else { "overdue = 0" }.to_owned());
+    }
+    if let Some(from) = filter.created_from {
+        clauses.push("created_at >= ?".to_owned());
+        binds.push(Bind::Time(from));
+    }
+    if let Some(to) = filter.created_to {
+        clauses.push("created_at < ?".to_owned());
+        binds.push(Bind::Time(to));
+    }
+    if let Some(cursor) = cursor {
+        clauses.push("id < ?".to_owned());
+        binds.push(cursor.to_owned().into());
+    }
+    let where_clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (where_clause, binds)
+}
+
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    filter: &CaseFilter,
+    cursor: Option<&str>,
+    limit: u32,
+) -> StoreResult<CasePage> {
+    let (where_clause, binds) = filter_sql(filter, cursor);
+    let limit = limit.clamp(1, 500);
+    let sql = format!("SELECT id, body FROM cases {where_clause} ORDER BY id DESC LIMIT ?");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for bind in binds {
+        query = match bind {
+            Bind::Text(text) => query.bind(text),
+            Bind::Time(time) => query.bind(time),
+        };
+    }
+    let rows = query.bind(i64::from(limit) + 1).fetch_all(pool).await?;
+    let mut cases = Vec::with_capacity(rows.len());
+    for row in rows.iter().take(limit as usize) {
+        let body: String = row.try_get("body")?;
+        cases.push(case_from_body(&body)?);
+    }
+    let next_cursor = if rows.len() > limit as usize {
+        cases.last().map(|c| c.id.clone())
+    } else {
+        None
+    };
+    Ok(CasePage { cases, next_cursor })
+}
