@@ -6,8 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use onegrid_domain::case::{
-    ActContext, ActError, ActInput, Case, CaseState, Channel, NewCase, Reporter, apply,
-    legal_acts,
+    ActContext, ActError, ActInput, Case, CaseState, Channel, NewCase, Reporter, apply, legal_acts,
 };
 use onegrid_domain::taxonomy::{Basis, ResponsibilityRole, Tier, Urgency};
 use onegrid_domain::{Level, RegionCode};
@@ -149,9 +148,15 @@ impl App {
                 let code = RegionCode::parse_at(Level::Grid, grid)
                     .map_err(|e| AppError::invalid(format!("grid: {e}")))?;
                 if atlas.region(code.as_str()).is_none_or(|r| !r.is_current()) {
-                    return Err(AppError::invalid(format!("grid: {code} is not a grid of this city")));
+                    return Err(AppError::invalid(format!(
+                        "grid: {code} is not a grid of this city"
+                    )));
                 }
-                let chain = atlas.chain(code.as_str()).into_iter().map(|l| l.code).collect();
+                let chain = atlas
+                    .chain(code.as_str())
+                    .into_iter()
+                    .map(|l| l.code)
+                    .collect();
                 (Some(code.to_string()), chain)
             }
             _ => {
@@ -329,7 +334,11 @@ impl App {
         let rules = self.rules();
         let atlas = self.atlas();
         let chain: Vec<&str> = case.chain.iter().map(String::as_str).collect();
-        let name_of = |code: &str| atlas.region(code).map_or(code.to_owned(), |r| r.name.clone());
+        let name_of = |code: &str| {
+            atlas
+                .region(code)
+                .map_or(code.to_owned(), |r| r.name.clone())
+        };
         let code_at = |width: usize| chain.iter().find(|c| c.len() == width).copied();
         rules
             .taxonomy
@@ -343,7 +352,10 @@ impl App {
                             Tier::Village => code_at(12)?,
                             Tier::Township => code_at(9)?,
                             Tier::County => &case.county,
-                            Tier::City => chain.iter().find(|c| c.len() == 6 && c.ends_with("00") && !c.ends_with("0000")).copied()?,
+                            Tier::City => chain
+                                .iter()
+                                .find(|c| c.len() == 6 && c.ends_with("00") && !c.ends_with("0000"))
+                                .copied()?,
                         };
                         let suffix = match row.tier {
                             Tier::Grid => "网格",

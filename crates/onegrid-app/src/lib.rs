@@ -55,13 +55,17 @@ impl App {
     /// The rules as they stand now.
     pub fn rules(&self) -> Arc<Rules> {
         // As with the atlas, a poisoned lock still holds a whole Arc.
-        let guard = self.rules.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self
+            .rules
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Arc::clone(&guard)
     }
 
     /// Replaces the taxonomy with an administrator's JSON, after checking all of it.
     pub async fn replace_taxonomy(&self, json: &str) -> AppResult<()> {
-        let taxonomy = Taxonomy::parse_json(json).map_err(|error| AppError::invalid(error.to_string()))?;
+        let taxonomy =
+            Taxonomy::parse_json(json).map_err(|error| AppError::invalid(error.to_string()))?;
         self.store.set_meta(TAXONOMY_KEY, json).await?;
         let current = self.rules();
         self.swap_rules(Rules {
@@ -87,7 +91,10 @@ impl App {
     }
 
     fn swap_rules(&self, rules: Rules) {
-        let mut guard = self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .rules
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *guard = Arc::new(rules);
     }
 

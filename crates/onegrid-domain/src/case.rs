@@ -629,7 +629,10 @@ fn render_acts(acts: &[Act]) -> String {
     if acts.is_empty() {
         return "none (the case is final)".to_owned();
     }
-    acts.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+    acts.iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The outcome of an act: the case as it now stands and what the record says about it.
@@ -675,8 +678,7 @@ pub fn legal_acts(case: &Case) -> Vec<Act> {
         CaseState::Suspended => vec![Act::Resume, Act::Urge, Act::Void],
         CaseState::Rejected | CaseState::Voided => vec![],
     };
-    if case.state == CaseState::Evaluated && case.satisfaction == Some(Satisfaction::Unsatisfied)
-    {
+    if case.state == CaseState::Evaluated && case.satisfaction == Some(Satisfaction::Unsatisfied) {
         acts.push(Act::Reopen);
     }
     // A case already at the city's centre has nowhere further up to go.
@@ -899,7 +901,9 @@ pub fn apply(case: &Case, input: &ActInput, ctx: &ActContext) -> Result<Transiti
         } => {
             require_text("reason", reason)?;
             if *amount == 0 {
-                return Err(ActError::Invalid("an extension needs an amount > 0".to_owned()));
+                return Err(ActError::Invalid(
+                    "an extension needs an amount > 0".to_owned(),
+                ));
             }
             let base = next.stage_deadline.unwrap_or(ctx.now).max(ctx.now);
             next.stage_deadline = Some(ctx.calendar.deadline(

@@ -4,7 +4,7 @@
 //! the workspace may depend on it, and it depends on none of ours (`Cargo.toml` enforces this).
 
 pub mod calendar;
-// pub mod case; (enabled once calendar and taxonomy land)
+pub mod case;
 pub mod masking;
 pub mod region;
 pub mod taxonomy;

@@ -6,8 +6,7 @@ use utoipa::OpenApi;
 use crate::routes::{
     __path_act, __path_create_case, __path_get_attachment, __path_get_case, __path_get_grid,
     __path_get_region, __path_healthz, __path_list_cases, __path_locate,
-    __path_region_children_geojson, __path_taxonomy, __path_upload_attachment,
-    __path_verify_audit,
+    __path_region_children_geojson, __path_taxonomy, __path_upload_attachment, __path_verify_audit,
 };
 use crate::wire;
 
@@ -18,8 +17,19 @@ use crate::wire;
         description = "全科网格社会治理平台的 JSON API。Errors answer `{\"error\": {\"code\", \"message\", \"details\"}}`."
     ),
     paths(
-        healthz, locate, get_region, region_children_geojson, get_grid, create_case, act,
-        get_case, list_cases, upload_attachment, get_attachment, taxonomy, verify_audit
+        healthz,
+        locate,
+        get_region,
+        region_children_geojson,
+        get_grid,
+        create_case,
+        act,
+        get_case,
+        list_cases,
+        upload_attachment,
+        get_attachment,
+        taxonomy,
+        verify_audit
     ),
     components(schemas(
         wire::Health,

@@ -105,7 +105,12 @@ pub fn record_hash(prev_hash: &str, fields: &RecordFields) -> String {
 /// The hash of a checkpoint: the previous checkpoint's hash, its time and the heads.
 pub fn checkpoint_hash(prev_hash: &str, seq: i64, at: &str, heads: &str) -> String {
     let mut hasher = Sha256::new();
-    for part in [prev_hash.as_bytes(), &seq.to_le_bytes(), at.as_bytes(), heads.as_bytes()] {
+    for part in [
+        prev_hash.as_bytes(),
+        &seq.to_le_bytes(),
+        at.as_bytes(),
+        heads.as_bytes(),
+    ] {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part);
     }

@@ -44,6 +44,11 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The SQLite file's name inside the data directory.
+pub fn sqlite_file_name() -> &'static str {
+    sqlite::DATABASE_FILE
+}
+
 /// Where the data lives, as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -243,8 +248,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<CasePage>;
     /// Open, not suspended cases whose current stage's deadline has passed and that are not
     /// yet marked for it.
-    async fn cases_past_deadline(&self, now: DateTime<Utc>, limit: u32)
-    -> StoreResult<Vec<Case>>;
+    async fn cases_past_deadline(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Case>>;
     /// Appends records that belong to no case change (security events).
     async fn append_records(&self, records: Vec<NewRecord>) -> StoreResult<()>;
     /// Chains the heads of all county chains into the checkpoint log, when they moved.

@@ -26,14 +26,20 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::sqlite_cases;
 use crate::{
-    Attachment, AreaRecord, CaseFilter, CasePage, CreateOutcome, DivisionChange,
-    DivisionSummary, IdempotencyClaim, NewRecord, NewUser, Record, RegionUpsert, Store,
-    StoreError, StoreResult, User, VerifyReport,
+    AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
+    IdempotencyClaim, NewRecord, NewUser, Record, RegionUpsert, Store, StoreError, StoreResult,
+    User, VerifyReport,
 };
 use onegrid_domain::case::Case;
 
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "onegrid.sqlite3";
+
+/// Fault injection for the crash harness only: with this variable set to `1`, the writer
+/// answers its callers before it commits, and waits a little before committing, so that a
+/// SIGKILL loses acknowledged writes. The harness runs with it once to prove that it would
+/// notice such a loss. Never set it anywhere else.
+pub const FAULT_ACK_BEFORE_COMMIT: &str = "ONEGRID_FAULT_ACK_BEFORE_COMMIT";
 
 /// How many waiting writes one transaction may take.
 const MAX_GROUP: usize = 512;
@@ -121,7 +127,14 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let (sender, receiver) = mpsc::channel(4096);
-        tokio::spawn(writer_loop(writer, receiver));
+        let fault = std::env::var(FAULT_ACK_BEFORE_COMMIT).is_ok_and(|v| v == "1");
+        if fault {
+            tracing::warn!(
+                "{FAULT_ACK_BEFORE_COMMIT}=1: writes are acknowledged BEFORE they are committed; \
+                 this exists only to prove the crash harness notices lost writes"
+            );
+        }
+        tokio::spawn(writer_loop(writer, receiver, fault));
         Ok(SqliteStore {
             reads,
             writes: sender,
@@ -150,7 +163,11 @@ impl SqliteStore {
     }
 }
 
-async fn writer_loop(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Box<dyn WriteJob>>) {
+async fn writer_loop(
+    mut conn: SqliteConnection,
+    mut jobs: mpsc::Receiver<Box<dyn WriteJob>>,
+    ack_before_commit: bool,
+) {
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -186,6 +203,12 @@ async fn writer_loop(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Box<dy
                 broken = Some(error.to_string());
                 break;
             }
+        }
+        if ack_before_commit && broken.is_none() {
+            for job in group.drain(..) {
+                job.finish(None);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let commit_error = match broken {
             Some(message) => Some(message),
@@ -601,7 +624,9 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.reads)
             .await?;
-        body.as_deref().map(sqlite_cases::case_from_body).transpose()
+        body.as_deref()
+            .map(sqlite_cases::case_from_body)
+            .transpose()
     }
 
     async fn case_by_number(&self, number: &str) -> StoreResult<Option<Case>> {
@@ -609,7 +634,9 @@ impl Store for SqliteStore {
             .bind(number)
             .fetch_optional(&self.reads)
             .await?;
-        body.as_deref().map(sqlite_cases::case_from_body).transpose()
+        body.as_deref()
+            .map(sqlite_cases::case_from_body)
+            .transpose()
     }
 
     async fn case_records(&self, case_id: &str) -> StoreResult<Vec<Record>> {
@@ -633,11 +660,7 @@ impl Store for SqliteStore {
         sqlite_cases::list(&self.reads, filter, cursor, limit).await
     }
 
-    async fn cases_past_deadline(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Case>> {
+    async fn cases_past_deadline(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Case>> {
         let bodies: Vec<String> = sqlx::query_scalar(
             "SELECT body FROM cases
              WHERE is_open = 1 AND stage_overdue = 0 AND state != 'suspended'
@@ -667,8 +690,10 @@ impl Store for SqliteStore {
     }
 
     async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool> {
-        self.write(move |conn| Box::pin(async move { sqlite_cases::write_checkpoint(conn, at).await }))
-            .await
+        self.write(move |conn| {
+            Box::pin(async move { sqlite_cases::write_checkpoint(conn, at).await })
+        })
+        .await
     }
 
     async fn verify_records(&self) -> StoreResult<VerifyReport> {

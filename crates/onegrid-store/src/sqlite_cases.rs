@@ -10,8 +10,7 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use crate::audit::{
-    GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash,
-    time_text,
+    GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash, time_text,
 };
 use crate::{
     CaseFilter, CasePage, CreateOutcome, IDEMPOTENCY_DAYS, IdempotencyClaim, StoreError,
@@ -195,7 +194,10 @@ pub(crate) async fn append_record(
         .fetch_optional(&mut *conn)
         .await?;
     let (seq, prev_hash) = match head {
-        Some(row) => (row.try_get::<i64, _>("seq")? + 1, row.try_get::<String, _>("hash")?),
+        Some(row) => (
+            row.try_get::<i64, _>("seq")? + 1,
+            row.try_get::<String, _>("hash")?,
+        ),
         None => (1, GENESIS.to_owned()),
     };
     let id = uuid::Uuid::now_v7().to_string();
@@ -302,7 +304,10 @@ pub(crate) async fn write_checkpoint(
             if last_heads == heads {
                 return Ok(false);
             }
-            (row.try_get::<i64, _>("seq")? + 1, row.try_get::<String, _>("hash")?)
+            (
+                row.try_get::<i64, _>("seq")? + 1,
+                row.try_get::<String, _>("hash")?,
+            )
         }
         None if rows.is_empty() => return Ok(false),
         None => (1, GENESIS.to_owned()),
@@ -361,10 +366,12 @@ pub(crate) async fn verify(pool: &SqlitePool) -> StoreResult<VerifyReport> {
                 return Ok(report);
             }
             let text = |name: &str| -> StoreResult<String> { Ok(row.try_get::<String, _>(name)?) };
-            let optional =
-                |name: &str| -> StoreResult<Option<String>> { Ok(row.try_get(name)?) };
-            let (case_id, from_state, to_state) =
-                (optional("case_id")?, optional("from_state")?, optional("to_state")?);
+            let optional = |name: &str| -> StoreResult<Option<String>> { Ok(row.try_get(name)?) };
+            let (case_id, from_state, to_state) = (
+                optional("case_id")?,
+                optional("from_state")?,
+                optional("to_state")?,
+            );
             let (act, actor, role, at, note, attachments, details) = (
                 text("act")?,
                 text("actor")?,
@@ -418,7 +425,10 @@ pub(crate) async fn verify(pool: &SqlitePool) -> StoreResult<VerifyReport> {
     }
     for row in &stored_heads {
         let county: String = row.try_get("county_code")?;
-        let head = (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?);
+        let head = (
+            row.try_get::<i64, _>("seq")?,
+            row.try_get::<String, _>("hash")?,
+        );
         if heads_seen.get(&county) != Some(&head) {
             report.first_problem = Some(format!(
                 "chain {county}: its head is record #{} but the chain ends elsewhere — records \
@@ -428,9 +438,10 @@ pub(crate) async fn verify(pool: &SqlitePool) -> StoreResult<VerifyReport> {
             return Ok(report);
         }
     }
-    let checkpoints = sqlx::query("SELECT seq, at, heads, prev_hash, hash FROM checkpoints ORDER BY seq")
-        .fetch_all(pool)
-        .await?;
+    let checkpoints =
+        sqlx::query("SELECT seq, at, heads, prev_hash, hash FROM checkpoints ORDER BY seq")
+            .fetch_all(pool)
+            .await?;
     let mut prev = GENESIS.to_owned();
     for (position, row) in checkpoints.iter().enumerate() {
         let seq: i64 = row.try_get("seq")?;
@@ -450,13 +461,12 @@ pub(crate) async fn verify(pool: &SqlitePool) -> StoreResult<VerifyReport> {
         let listed: Vec<(String, i64, String)> = serde_json::from_str(&heads)
             .map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))?;
         for (county, head_seq, head_hash) in listed {
-            let at_seq: Option<String> = sqlx::query_scalar(
-                "SELECT hash FROM records WHERE county_code = ? AND seq = ?",
-            )
-            .bind(&county)
-            .bind(head_seq)
-            .fetch_optional(pool)
-            .await?;
+            let at_seq: Option<String> =
+                sqlx::query_scalar("SELECT hash FROM records WHERE county_code = ? AND seq = ?")
+                    .bind(&county)
+                    .bind(head_seq)
+                    .fetch_optional(pool)
+                    .await?;
             if at_seq.as_deref() != Some(head_hash.as_str()) {
                 report.first_problem = Some(format!(
                     "{place}: chain {county} no longer has record #{head_seq} as it was \
@@ -518,7 +528,12 @@ pub(crate) fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, 
     if !filter.states.is_empty() {
         let marks = vec!["?"; filter.states.len()].join(", ");
         clauses.push(format!("state IN ({marks})"));
-        binds.extend(filter.states.iter().map(|s| Bind::Text(s.as_str().to_owned())));
+        binds.extend(
+            filter
+                .states
+                .iter()
+                .map(|s| Bind::Text(s.as_str().to_owned())),
+        );
     }
     if let Some(category) = &filter.category {
         if category.len() == 2 {
@@ -542,7 +557,14 @@ pub(crate) fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, 
         binds.push(unit.clone().into());
     }
     if let Some(overdue) = filter.overdue {
-        clauses.push(if overdue { "overdue = 1" } else { "overdue = 0" }.to_owned());
+        clauses.push(
+            if overdue {
+                "overdue = 1"
+            } else {
+                "overdue = 0"
+            }
+            .to_owned(),
+        );
     }
     if let Some(from) = filter.created_from {
         clauses.push("created_at >= ?".to_owned());

@@ -29,10 +29,11 @@ const ATTACHMENT_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "a
 /// Until accounts exist (the access issue), callers may name themselves in `X-Actor-Name`
 /// and `X-Actor-Role`; otherwise the act is recorded as the API client's.
 fn actor_from(headers: &HeaderMap, default_role: &str) -> Actor {
+    // Names are Chinese: read the header as UTF-8, not only visible ASCII.
     let text = |name: &str| {
         headers
             .get(name)
-            .and_then(|v| v.to_str().ok())
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
             .map(str::trim)
             .filter(|v| !v.is_empty() && v.len() <= 100)
             .map(str::to_owned)
@@ -58,7 +59,12 @@ fn category_ref(app: &App, code: &str) -> Option<CategoryRef> {
     })
 }
 
-fn stage_clock(calendar: &Calendar, case: &Case, yellow_share: f64, now: DateTime<Utc>) -> StageClock {
+fn stage_clock(
+    calendar: &Calendar,
+    case: &Case,
+    yellow_share: f64,
+    now: DateTime<Utc>,
+) -> StageClock {
     let running = case.state.is_open() && case.state != CaseState::Suspended;
     let remaining_seconds = case
         .stage_deadline
@@ -77,10 +83,9 @@ fn stage_clock(calendar: &Calendar, case: &Case, yellow_share: f64, now: DateTim
 }
 
 fn record_entry(record: &Record) -> RecordEntry {
-    let act_label = serde_json::from_value::<onegrid_domain::case::Act>(Value::String(
-        record.act.clone(),
-    ))
-    .map_or_else(|_| record.act.clone(), |act| act.label().to_owned());
+    let act_label =
+        serde_json::from_value::<onegrid_domain::case::Act>(Value::String(record.act.clone()))
+            .map_or_else(|_| record.act.clone(), |act| act.label().to_owned());
     RecordEntry {
         act: record.act.clone(),
         act_label,
@@ -154,7 +159,10 @@ pub fn case_response(
             .and_then(|s| serde_json::to_value(s).ok())
             .and_then(|v| v.as_str().map(str::to_owned)),
         counts: serde_json::to_value(case.counts).unwrap_or(Value::Null),
-        legal_acts: legal_acts(case).iter().map(|a| a.as_str().to_owned()).collect(),
+        legal_acts: legal_acts(case)
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
         suggestions: suggestions
             .iter()
             .map(|s| Suggestion {
@@ -309,11 +317,17 @@ fn parse_time(text: &str, end_of_day: bool, field: &str) -> Result<DateTime<Utc>
         return Ok(time.with_timezone(&Utc));
     }
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        ApiError::bad_request(format!("{field}: '{text}' is neither YYYY-MM-DD nor RFC 3339"))
+        ApiError::bad_request(format!(
+            "{field}: '{text}' is neither YYYY-MM-DD nor RFC 3339"
+        ))
     })?;
-    let date = if end_of_day { date.succ_opt().unwrap_or(date) } else { date };
-    let shanghai = chrono::FixedOffset::east_opt(8 * 3600)
-        .ok_or_else(|| ApiError::bad_request("timezone"))?;
+    let date = if end_of_day {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    let shanghai =
+        chrono::FixedOffset::east_opt(8 * 3600).ok_or_else(|| ApiError::bad_request("timezone"))?;
     let midnight = date
         .and_hms_opt(0, 0, 0)
         .and_then(|t| shanghai.from_local_datetime(&t).single())
@@ -330,14 +344,22 @@ pub async fn list_cases(
     State(app): State<App>,
     Query(query): Query<CaseListQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
-    let bad = |field: &str, e: &dyn std::fmt::Display| ApiError::bad_request(format!("{field}: {e}"));
+    let bad =
+        |field: &str, e: &dyn std::fmt::Display| ApiError::bad_request(format!("{field}: {e}"));
     let region = match (query.region.as_deref(), query.grid.as_deref()) {
-        (_, Some(grid)) => Some(RegionCode::parse_at(Level::Grid, grid).map_err(|e| bad("grid", &e))?),
+        (_, Some(grid)) => {
+            Some(RegionCode::parse_at(Level::Grid, grid).map_err(|e| bad("grid", &e))?)
+        }
         (Some(region), None) => Some(RegionCode::parse(region).map_err(|e| bad("region", &e))?),
         (None, None) => None,
     };
     let mut states = Vec::new();
-    for text in query.state.iter().flat_map(|s| s.split(',')).filter(|s| !s.is_empty()) {
+    for text in query
+        .state
+        .iter()
+        .flat_map(|s| s.split(','))
+        .filter(|s| !s.is_empty())
+    {
         states.push(text.parse::<CaseState>().map_err(|e| bad("state", &e))?);
     }
     let tier = match query.tier.as_deref() {
@@ -359,8 +381,16 @@ pub async fn list_cases(
         channel,
         unit: query.unit.clone(),
         overdue: query.overdue,
-        created_from: query.from.as_deref().map(|t| parse_time(t, false, "from")).transpose()?,
-        created_to: query.to.as_deref().map(|t| parse_time(t, true, "to")).transpose()?,
+        created_from: query
+            .from
+            .as_deref()
+            .map(|t| parse_time(t, false, "from"))
+            .transpose()?,
+        created_to: query
+            .to
+            .as_deref()
+            .map(|t| parse_time(t, true, "to"))
+            .transpose()?,
     };
     let page = app
         .list_cases(&filter, query.cursor.as_deref(), query.limit.unwrap_or(50))
@@ -389,7 +419,13 @@ pub async fn upload_attachment(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     if !ATTACHMENT_TYPES.contains(&content_type.as_str()) {
         return Err(ApiError {
@@ -433,7 +469,10 @@ pub async fn get_attachment(
     Ok((
         [
             (header::CONTENT_TYPE, attachment.content_type),
-            (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned()),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".to_owned(),
+            ),
         ],
         attachment.bytes,
     )

@@ -29,12 +29,16 @@ pub fn routes() -> Router<App> {
             get(regions::region_children_geojson),
         )
         .route("/api/v1/grids/{code}", get(regions::get_grid))
-        .route("/api/v1/cases", post(cases::create_case).get(cases::list_cases))
+        .route(
+            "/api/v1/cases",
+            post(cases::create_case).get(cases::list_cases),
+        )
         .route("/api/v1/cases/{id}", get(cases::get_case))
         .route("/api/v1/cases/{id}/acts", post(cases::act))
         .route(
             "/api/v1/attachments",
-            post(cases::upload_attachment).layer(DefaultBodyLimit::max(cases::MAX_ATTACHMENT_BYTES)),
+            post(cases::upload_attachment)
+                .layer(DefaultBodyLimit::max(cases::MAX_ATTACHMENT_BYTES)),
         )
         .route("/api/v1/attachments/{hash}", get(cases::get_attachment))
         .route("/api/v1/taxonomy", get(cases::taxonomy))
