@@ -30,7 +30,7 @@ impl Actor {
     pub fn system() -> Actor {
         Actor {
             name: "system".to_owned(),
-            role: "system".to_owned(),
+            role: onegrid_domain::case::SYSTEM_ROLE.to_owned(),
         }
     }
 }
@@ -244,6 +244,16 @@ impl App {
         input: ActInput,
         actor: &Actor,
     ) -> AppResult<Case> {
+        let act = input.act();
+        if !onegrid_domain::case::may_take(&actor.role, act) {
+            return Err(AppError::Forbidden(format!(
+                "role '{}' may not {} ({}); roles that may: {}",
+                actor.role,
+                act.as_str(),
+                act.label(),
+                act.permitted_roles().join(", ")
+            )));
+        }
         let case = self
             .store()
             .case(id)

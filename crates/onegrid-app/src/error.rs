@@ -33,6 +33,8 @@ pub enum AppError {
     NotFound { what: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("this Idempotency-Key was used before with a different request")]
     KeyReused,
     #[error(transparent)]

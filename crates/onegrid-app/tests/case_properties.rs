@@ -129,6 +129,17 @@ async fn random_acts_keep_the_loop_and_the_record_sound() {
                     name: "测试员".to_owned(),
                     role: "centre_dispatcher".to_owned(),
                 };
+                // Each act is taken by a role that may take it, so that the state machine is
+                // what refuses or allows.
+                let actor_for = |act: onegrid_domain::case::Act| Actor {
+                    name: "测试员".to_owned(),
+                    role: act
+                        .permitted_roles()
+                        .first()
+                        .copied()
+                        .unwrap_or("system")
+                        .to_owned(),
+                };
                 let (mut case, _) = app
                     .report_case(
                         ReportInput {

@@ -268,6 +268,58 @@ impl Act {
     }
 }
 
+impl Act {
+    /// The roles (DESIGN's role ids) that may take this act. Suspension, extension, reopening
+    /// and voiding need the centre's lead (值班长) to approve; the system (the overdue sweep)
+    /// may take any act and is the only one to mark a case overdue.
+    pub fn permitted_roles(self) -> &'static [&'static str] {
+        match self {
+            Act::Report => &[
+                "grid_worker",
+                "community_staff",
+                "centre_intake",
+                "centre_dispatcher",
+                "centre_lead",
+                "unit_handler",
+                "resident",
+            ],
+            Act::Accept | Act::Reject | Act::Register => {
+                &["centre_intake", "centre_lead", "community_staff"]
+            }
+            Act::Dispatch => &["centre_dispatcher", "centre_lead", "community_staff"],
+            Act::Sign | Act::Return | Act::Handle | Act::ReportBack => {
+                &["unit_handler", "community_staff", "grid_worker"]
+            }
+            Act::VerifyPass | Act::VerifyFail => &[
+                "grid_worker",
+                "community_staff",
+                "centre_intake",
+                "centre_lead",
+            ],
+            Act::Close => &["centre_intake", "centre_dispatcher", "centre_lead"],
+            Act::FollowUp => &["centre_intake", "centre_lead", "community_staff"],
+            Act::Reopen | Act::Suspend | Act::Resume | Act::Extend | Act::Void => &["centre_lead"],
+            Act::Escalate => &[
+                "grid_worker",
+                "community_staff",
+                "centre_dispatcher",
+                "centre_lead",
+            ],
+            Act::Urge => &["centre_lead", "leader"],
+            Act::SettleOnSpot => &["grid_worker"],
+            Act::MarkOverdue => &[],
+        }
+    }
+}
+
+/// Whether a person in `role` may take `act`.
+pub fn may_take(role: &str, act: Act) -> bool {
+    role == SYSTEM_ROLE || act.permitted_roles().contains(&role)
+}
+
+/// The role of the system's own acts (the overdue sweep).
+pub const SYSTEM_ROLE: &str = "system";
+
 impl fmt::Display for Act {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

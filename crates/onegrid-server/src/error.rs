@@ -58,6 +58,12 @@ impl From<AppError> for ApiError {
                 details: json!(problems),
             },
             AppError::NotFound { what } => ApiError::not_found(format!("{what} not found")),
+            AppError::Forbidden(message) => ApiError {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message,
+                details: Value::Null,
+            },
             AppError::KeyReused => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "idempotency_key_reused",

@@ -121,18 +121,36 @@ async fn act(server: &Server, case: &Value, fields: Value) -> Value {
     body
 }
 
+/// The role that takes each act in these stories.
+fn role_for(act: &str) -> &'static str {
+    match act {
+        "accept" | "reject" | "register" | "follow_up" => "centre_intake",
+        "dispatch" | "close" => "centre_dispatcher",
+        "sign" | "return" | "handle" | "report_back" => "unit_handler",
+        "verify_pass" | "verify_fail" | "settle_on_spot" => "grid_worker",
+        _ => "centre_lead",
+    }
+}
+
 async fn try_act(server: &Server, case: &Value, mut fields: Value) -> (StatusCode, Value) {
+    let role = role_for(fields["act"].as_str().unwrap_or(""));
+    try_act_as(server, case, &mut fields, role).await
+}
+
+async fn try_act_as(
+    server: &Server,
+    case: &Value,
+    fields: &mut Value,
+    role: &str,
+) -> (StatusCode, Value) {
     fields["version"] = case["version"].clone();
     let uri = format!("/api/v1/cases/{}/acts", case["id"].as_str().unwrap());
     let (status, body, _) = call(
         server,
         "POST",
         &uri,
-        Some(fields),
-        &[
-            ("x-actor-name", "王主任"),
-            ("x-actor-role", "centre_dispatcher"),
-        ],
+        Some(fields.clone()),
+        &[("x-actor-name", "王主任"), ("x-actor-role", role)],
     )
     .await;
     (status, body)
@@ -260,7 +278,8 @@ async fn the_whole_loop_from_report_to_rating() {
     .await;
     assert_eq!(full["record"][0]["actor"], "李网格");
     assert_eq!(full["record"][0]["role"], "grid_worker");
-    assert_eq!(full["record"][1]["role"], "centre_dispatcher");
+    assert_eq!(full["record"][1]["role"], "centre_intake");
+    assert_eq!(full["record"][4]["role"], "unit_handler");
     assert_eq!(full["record"][6]["attachments"], json!(["abc"]));
 }
 
@@ -537,6 +556,7 @@ async fn two_people_acting_at_once_exactly_one_wins() {
         tasks.push(tokio::spawn(async move {
             let request = Request::post(format!("/api/v1/cases/{id}/acts"))
                 .header("content-type", "application/json")
+                .header("x-actor-role", "centre_intake")
                 .body(Body::from(
                     json!({"act": "accept", "version": 1}).to_string(),
                 ))
@@ -781,4 +801,48 @@ async fn the_record_verifies() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["intact"], true, "{report}");
     assert_eq!(report["records"], 2);
+}
+
+#[tokio::test]
+async fn only_the_roles_that_may_act_do() {
+    let server = server().await;
+    let case = report(&server, "resident", "噪声扰民").await;
+    // A grid worker may not accept; a handler may not void; nobody may mark overdue by hand.
+    let (status, error) =
+        try_act_as(&server, &case, &mut json!({"act": "accept"}), "grid_worker").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
+    assert_eq!(error["error"]["code"], "forbidden");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("centre_intake"),
+        "{error}"
+    );
+    let (status, _) = try_act_as(
+        &server,
+        &case,
+        &mut json!({"act": "void", "reason": "x"}),
+        "unit_handler",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = try_act_as(
+        &server,
+        &case,
+        &mut json!({"act": "void", "reason": "x"}),
+        "api",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = try_act_as(
+        &server,
+        &case,
+        &mut json!({"act": "mark_overdue"}),
+        "centre_lead",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Nothing was recorded for the refused acts.
+    assert_eq!(acts(&record_of(&server, &case).await), ["report"]);
 }
