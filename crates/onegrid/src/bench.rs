@@ -30,12 +30,81 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         side: usize,
     },
+    /// Write points that lie inside the stored grids as `lon,lat,county` CSV (the report
+    /// places of bench/intake.lua). Run `onegrid demo` first.
+    Points {
+        /// How many points.
+        #[arg(long, default_value_t = 5_000)]
+        count: usize,
+        #[arg(long, default_value_t = 20261129)]
+        seed: u64,
+        /// The CSV file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A fixed-rate mixed load against a running server (loopback only): reads (one case, a
+    /// county's list) and writes (report a case, accept one), each request scheduled on a
+    /// fixed timetable and timed from its scheduled start, so a stalled server is not hidden
+    /// (no coordinated omission). Raw HTTP/1.1 over keep-alive connections.
+    Mixed {
+        /// The server, e.g. http://127.0.0.1:8080 (loopback addresses only).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Requests per second.
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        /// How long to hold the rate.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Share of reads in percent (half one case, half a county's list); the rest are
+        /// writes (two thirds new cases, one third `accept` on a case just reported).
+        #[arg(long, default_value_t = 70)]
+        read_percent: u32,
+        /// At most this many connections open at once.
+        #[arg(long, default_value_t = 256)]
+        max_connections: usize,
+        /// Give up on one request after this many seconds (counted as an error).
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+        #[arg(long, default_value_t = 20261129)]
+        seed: u64,
+    },
+    /// Fill a fresh store with `count` full-process records spread over the 11 counties of
+    /// 晋中市 (through `Store::append_records` in batches), then time `verify_records`.
+    Records {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Records per `append_records` call.
+        #[arg(long, default_value_t = 20_000)]
+        batch: usize,
+        /// Write a checkpoint of the chain heads after every this many records.
+        #[arg(long, default_value_t = 100_000)]
+        checkpoint_every: u64,
+        /// Build the store here and keep it (must not hold a store yet), so that
+        /// `onegrid --data DIR audit verify` can be timed as a whole process afterwards;
+        /// without it a temporary directory is used and removed.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// A small deterministic generator (SplitMix64) so that every run asks the same points.
 struct SplitMix(u64);
 
 impl SplitMix {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (n > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
     fn next_f64(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -54,6 +123,33 @@ pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
             export_dir,
         } => locate(app, points, seed, export_dir).await,
         BenchCommand::ImportAreas { side } => import_areas(side).await,
+        BenchCommand::Points { count, seed, out } => points(app, count, seed, &out),
+        BenchCommand::Mixed {
+            url,
+            rate,
+            seconds,
+            read_percent,
+            max_connections,
+            timeout,
+            seed,
+        } => {
+            mixed::run(mixed::Options {
+                url,
+                rate,
+                seconds,
+                read_percent: read_percent.min(100),
+                max_connections: max_connections.max(1),
+                timeout: std::time::Duration::from_secs(timeout.max(1)),
+                seed,
+            })
+            .await
+        }
+        BenchCommand::Records {
+            count,
+            batch,
+            checkpoint_every,
+            dir,
+        } => records(count, batch.max(1), checkpoint_every, dir).await,
     }
 }
 
