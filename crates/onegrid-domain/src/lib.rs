@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod case;
 pub mod masking;
+pub mod metrics;
 pub mod region;
 pub mod taxonomy;
 
