@@ -66,10 +66,12 @@ impl Counters {
     pub fn of(case: &Case) -> Counters {
         let state = case.state;
         let flag = |yes: bool| i64::from(yes);
-        let past_registration = !matches!(
+        // A case voided before registration never got a category; one voided after did.
+        let never_registered = matches!(
             state,
             CaseState::Reported | CaseState::Accepted | CaseState::Rejected
-        ) && !(state == CaseState::Voided && case.category.is_none());
+        ) || (state == CaseState::Voided && case.category.is_none());
+        let past_registration = !never_registered;
         let closed = matches!(state, CaseState::Closed | CaseState::Evaluated);
         let handled = case.handled_at.is_some()
             && matches!(

@@ -1,64 +1,17 @@
 //! The binary as people and scripts use it: real processes, real files, a real socket.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod common;
 
-fn onegrid(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_onegrid"));
-    command
-        .arg("--data")
-        .arg(data)
-        .env_remove("ONEGRID_DATA")
-        .env_remove("ONEGRID_DATABASE_URL")
-        .env("ONEGRID_LOG", "warn");
-    command
-}
+use std::process::Command;
 
-fn http_get(address: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
+use common::{get as http_get, onegrid};
 
 /// The README's first command on a fresh data directory: the demo city is built, the API
 /// answers a point in 榆次区 with its whole chain, and SIGTERM stops the server cleanly.
 #[test]
 fn serve_demo_answers_locate_in_yuci_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = onegrid(dir.path())
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let banner = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|line| line.contains("serving on http://"))
-        .expect("the server prints its address");
-    let address = banner.rsplit("http://").next().unwrap().trim().to_owned();
+    let (mut child, address) = common::start_server(dir.path(), &["--demo"], &[]);
 
     let (status, body) = http_get(&address, "/api/v1/locate?lon=112.75&lat=37.69");
     assert_eq!(status, 200, "{body}");

@@ -4,113 +4,41 @@
 //! `Idempotency-Key`, as a client would. A run with writes deliberately acknowledged before
 //! their commit (fault injection) shows that the harness does notice lost writes.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{request, seed_small_city, start_server};
+
 const KILLS: usize = 20;
 const WRITERS: usize = 4;
 
-fn onegrid(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_onegrid"));
-    command
-        .arg("--data")
-        .arg(data)
-        .env_remove("ONEGRID_DATA")
-        .env_remove("ONEGRID_DATABASE_URL")
-        .env("ONEGRID_LOG", "error");
-    command
-}
-
 fn seed(data: &Path) {
-    let dir = data.parent().unwrap();
-    let divisions = dir.join("d.csv");
-    std::fs::write(
-        &divisions,
-        "code,name,parent_code,level\n140000,山西省,,province\n140700,晋中市,140000,city\n\
-         140702,榆次区,140700,county\n140702001,北关街道,140702,township\n\
-         140702001001,甲社区,140702001,village\n",
-    )
-    .unwrap();
-    let grids = dir.join("g.geojson");
-    std::fs::write(
-        &grids,
-        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"140702001001001"},
-        "geometry":{"type":"Polygon","coordinates":[[[112.7,37.6],[112.8,37.6],[112.8,37.7],[112.7,37.7],[112.7,37.6]]]}}]}"#,
-    )
-    .unwrap();
-    assert!(
-        onegrid(data)
-            .args(["import", "divisions"])
-            .arg(&divisions)
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(
-        onegrid(data)
-            .args(["import", "areas", "--level", "grid"])
-            .arg(&grids)
-            .status()
-            .unwrap()
-            .success()
-    );
+    seed_small_city(data);
 }
 
 fn start(data: &Path, fault: bool) -> (Child, String) {
-    let mut command = onegrid(data);
-    command
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("ONEGRID_SWEEP_SECONDS", "3600")
-        .stdout(Stdio::piped());
-    if fault {
-        command.env("ONEGRID_FAULT_ACK_BEFORE_COMMIT", "1");
-    }
-    let mut child = command.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let banner = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|line| line.contains("serving on http://"))
-        .expect("the server prints its address");
-    let address = banner.rsplit("http://").next().unwrap().trim().to_owned();
-    (child, address)
+    let env: &[(&str, &str)] = if fault {
+        &[("ONEGRID_FAULT_ACK_BEFORE_COMMIT", "1")]
+    } else {
+        &[]
+    };
+    start_server(data, &[], env)
 }
 
-fn request(
-    address: &str,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(address)?;
-    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let key_header = key.map_or(String::new(), |k| format!("Idempotency-Key: {k}\r\n"));
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\n{key_header}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+fn post_case(address: &str, key: &str) -> std::io::Result<(u16, String)> {
+    request(
+        address,
+        "POST",
+        "/api/v1/cases",
+        &[("Idempotency-Key", key)],
+        &case_body(key),
+    )
 }
 
 fn case_body(key: &str) -> String {
@@ -151,13 +79,7 @@ fn load_then_kill(
             while !stop.load(Ordering::Relaxed) {
                 let key = format!("crash-{cycle}-{writer}-{n}");
                 n += 1;
-                match request(
-                    &address,
-                    "POST",
-                    "/api/v1/cases",
-                    Some(&key),
-                    &case_body(&key),
-                ) {
+                match post_case(&address, &key) {
                     Ok((201, body)) => {
                         ledger.lock().unwrap().acked.insert(key, id_of(&body));
                     }
@@ -188,7 +110,7 @@ fn all_cases(address: &str) -> BTreeMap<String, Vec<String>> {
             Some(c) => format!("/api/v1/cases?limit=500&cursor={c}"),
             None => "/api/v1/cases?limit=500".to_owned(),
         };
-        let (status, body) = request(address, "GET", &path, None, "").unwrap();
+        let (status, body) = request(address, "GET", &path, &[], "").unwrap();
         assert_eq!(status, 200, "{body}");
         let page: serde_json::Value = serde_json::from_str(&body).unwrap();
         for case in page["cases"].as_array().unwrap() {
@@ -233,14 +155,7 @@ fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
             .into_iter()
             .collect();
         for key in retries {
-            let (status, body) = request(
-                &address,
-                "POST",
-                "/api/v1/cases",
-                Some(&key),
-                &case_body(&key),
-            )
-            .unwrap();
+            let (status, body) = post_case(&address, &key).unwrap();
             assert_eq!(status, 201, "{body}");
             ledger.lock().unwrap().acked.insert(key, id_of(&body));
         }
@@ -257,14 +172,7 @@ fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
         .into_iter()
         .collect();
     for key in retries {
-        let (status, body) = request(
-            &address,
-            "POST",
-            "/api/v1/cases",
-            Some(&key),
-            &case_body(&key),
-        )
-        .unwrap();
+        let (status, body) = post_case(&address, &key).unwrap();
         assert_eq!(status, 201, "{body}");
         ledger.lock().unwrap().acked.insert(key, id_of(&body));
     }
@@ -287,7 +195,7 @@ fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
         "the load was real: {} cases",
         ledger.acked.len()
     );
-    let (status, body) = request(&address, "GET", "/api/v1/audit/verify", None, "").unwrap();
+    let (status, body) = request(&address, "GET", "/api/v1/audit/verify", &[], "").unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("\"intact\":true"), "{body}");
     child.kill().unwrap();
