@@ -1,73 +1,17 @@
 //! The HTTP API at its boundary: each test builds the router over its own fresh store and
 //! sends it real requests.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use onegrid_app::App;
-use onegrid_app::areas::AreaImportOptions;
-use onegrid_app::divisions::DivisionFile;
-use onegrid_domain::Level;
-use onegrid_geo::crs::Crs;
-use onegrid_geo::geojson_io::FieldNames;
+mod common;
+
+use axum::http::{StatusCode, header};
+use common::{TestServer, call, server};
 use serde_json::Value;
-use tower::ServiceExt;
-
-struct TestServer {
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-const DIVISIONS: &str = "code,name,parent_code,level
-140000,山西省,,province
-140700,晋中市,140000,city
-140702,榆次区,140700,county
-140703,太谷区,140700,county
-140702001,北关街道,140702,township
-140702001001,甲社区,140702001,village
-";
-
-async fn server() -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let store = onegrid_store::open(&onegrid_store::Location::Directory(dir.path().to_owned()))
-        .await
-        .unwrap();
-    let app = App::load(store).await.unwrap();
-    app.import_divisions(&[DivisionFile {
-        name: "d.csv".to_owned(),
-        text: DIVISIONS.to_owned(),
-    }])
-    .await
-    .unwrap();
-    let county = r#"{"type":"FeatureCollection","features":[
-        {"type":"Feature","properties":{"code":"140702"},"geometry":{"type":"Polygon",
-         "coordinates":[[[112.6,37.5],[112.9,37.5],[112.9,37.8],[112.6,37.8],[112.6,37.5]]]}}]}"#;
-    let grid = r#"{"type":"FeatureCollection","features":[
-        {"type":"Feature","properties":{"code":"140702001001001","name":"甲一网格"},"geometry":{"type":"Polygon",
-         "coordinates":[[[112.7,37.6],[112.8,37.6],[112.8,37.7],[112.7,37.7],[112.7,37.6]]]}}]}"#;
-    for (level, text) in [(Level::County, county), (Level::Grid, grid)] {
-        let options = AreaImportOptions {
-            level,
-            fields: FieldNames::default(),
-            crs: Crs::Wgs84,
-        };
-        app.import_areas(text, &options).await.unwrap();
-    }
-    TestServer { app, _dir: dir }
-}
 
 async fn get(server: &TestServer, uri: &str) -> (StatusCode, Option<String>, Value) {
-    let response = onegrid_server::router(server.app.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
+    let (status, body, headers) = call(server, "GET", uri, None, &[]).await;
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, content_type, body)
 }
 

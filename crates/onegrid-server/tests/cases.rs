@@ -1,87 +1,14 @@
 //! The case loop through the HTTP API: every path of the closed loop, checked against the
 //! full-process record, plus idempotency, versions and the error shapes.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::{TestServer as Server, call, server};
 use http_body_util::BodyExt;
-use onegrid_app::App;
-use onegrid_app::areas::AreaImportOptions;
-use onegrid_app::divisions::DivisionFile;
-use onegrid_domain::Level;
-use onegrid_geo::crs::Crs;
-use onegrid_geo::geojson_io::FieldNames;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-struct Server {
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-const DIVISIONS: &str = "code,name,parent_code,level
-140000,山西省,,province
-140700,晋中市,140000,city
-140702,榆次区,140700,county
-140702001,北关街道,140702,township
-140702001001,甲社区,140702001,village
-";
-
-async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = onegrid_store::open(&onegrid_store::Location::Directory(dir.path().to_owned()))
-        .await
-        .unwrap();
-    let app = App::load(store).await.unwrap();
-    app.import_divisions(&[DivisionFile {
-        name: "d.csv".to_owned(),
-        text: DIVISIONS.to_owned(),
-    }])
-    .await
-    .unwrap();
-    let grid = r#"{"type":"FeatureCollection","features":[
-        {"type":"Feature","properties":{"code":"140702001001001"},"geometry":{"type":"Polygon",
-         "coordinates":[[[112.7,37.6],[112.8,37.6],[112.8,37.7],[112.7,37.7],[112.7,37.6]]]}}]}"#;
-    app.import_areas(
-        grid,
-        &AreaImportOptions {
-            level: Level::Grid,
-            fields: FieldNames::default(),
-            crs: Crs::Wgs84,
-        },
-    )
-    .await
-    .unwrap();
-    Server { app, _dir: dir }
-}
-
-async fn call(
-    server: &Server,
-    method: &str,
-    uri: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = match body {
-        Some(body) => request
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-        None => request.body(Body::empty()).unwrap(),
-    };
-    let response = onegrid_server::router(server.app.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value, headers)
-}
 
 /// The code of the 小类 with this name in the taxonomy in force.
 async fn category(server: &Server, name: &str) -> String {
