@@ -8,6 +8,7 @@ pub mod cases;
 pub mod demo;
 pub mod divisions;
 mod error;
+pub mod figures;
 pub mod regions;
 
 use std::sync::{Arc, RwLock};

@@ -733,6 +733,10 @@ pub fn legal_acts(case: &Case) -> Vec<Act> {
     if case.state == CaseState::Evaluated && case.satisfaction == Some(Satisfaction::Unsatisfied) {
         acts.push(Act::Reopen);
     }
+    // Only a case still in the grid can be settled on the spot by its grid worker.
+    if case.tier != Tier::Grid {
+        acts.retain(|a| *a != Act::SettleOnSpot);
+    }
     // A case already at the city's centre has nowhere further up to go.
     if case.tier.next_up().is_none() {
         acts.retain(|a| *a != Act::Escalate);

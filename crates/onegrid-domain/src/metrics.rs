@@ -340,3 +340,68 @@ mod tests {
         assert_eq!(Counters::from_values(values), sum);
     }
 }
+
+/// One row of the rollups: the counters of the cases reported on `day` (Asia/Shanghai) in
+/// `area` — a region or grid code, or `unit:{unit}` for a unit — optionally narrowed to one
+/// 大类 (`category`) or one `channel` ("" for all).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RollupKey {
+    pub day: String,
+    pub area: String,
+    pub category: String,
+    pub channel: String,
+}
+
+/// The rows a case counts in: every area of its chain (grid up to province) for all
+/// categories and channels; its county and city by 大类 and by channel (for the mixes and the
+/// high-frequency categories); the unit it is dispatched to.
+pub fn rollup_keys(case: &Case) -> Vec<RollupKey> {
+    let day = crate::calendar::business_date(case.created_at)
+        .format("%Y-%m-%d")
+        .to_string();
+    let key = |area: &str, category: &str, channel: &str| RollupKey {
+        day: day.clone(),
+        area: area.to_owned(),
+        category: category.to_owned(),
+        channel: channel.to_owned(),
+    };
+    let mut keys: Vec<RollupKey> = case.chain.iter().map(|area| key(area, "", "")).collect();
+    if case.chain.is_empty() {
+        keys.push(key(&case.county, "", ""));
+    }
+    let major = case
+        .category
+        .as_deref()
+        .and_then(|c| c.get(..2))
+        .unwrap_or("00");
+    let city = format!("{}00", &case.county[..4.min(case.county.len())]);
+    for area in [case.county.as_str(), city.as_str()] {
+        keys.push(key(area, major, ""));
+        keys.push(key(area, "", case.channel.as_str()));
+    }
+    if let Some(unit) = &case.unit {
+        keys.push(key(&format!("unit:{unit}"), "", ""));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// What a change of one case (`before` → `after`; `None` before a new case) does to the
+/// rollups: the counters to add to each row, zero rows left out.
+pub fn rollup_changes(before: Option<&Case>, after: &Case) -> Vec<(RollupKey, Counters)> {
+    let mut changes: std::collections::BTreeMap<RollupKey, Counters> = Default::default();
+    if let Some(before) = before {
+        let counters = Counters::of(before);
+        for key in rollup_keys(before) {
+            let entry = changes.entry(key).or_default();
+            *entry = entry.minus(counters);
+        }
+    }
+    let counters = Counters::of(after);
+    for key in rollup_keys(after) {
+        let entry = changes.entry(key).or_default();
+        *entry = entry.plus(counters);
+    }
+    changes.into_iter().filter(|(_, c)| !c.is_zero()).collect()
+}

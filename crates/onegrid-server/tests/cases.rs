@@ -117,7 +117,8 @@ async fn the_whole_loop_from_report_to_rating() {
     assert_eq!(case["reporter"]["phone"], "138****1234");
     assert_eq!(
         case["legal_acts"],
-        json!(["accept", "reject", "escalate", "settle_on_spot", "void"])
+        // A resident's report sits at the township centre: no settling on the spot there.
+        json!(["accept", "reject", "escalate", "void"])
     );
     assert!(case["number"].as_str().unwrap().starts_with("140702"));
     assert!(case["stage"]["deadline"].is_string(), "{case}");
@@ -402,7 +403,7 @@ async fn escalation_twice_on_the_spot_void_and_reject() {
     let small = act(&server, &small, json!({"act": "verify_pass"})).await;
     let small = act(&server, &small, json!({"act": "close"})).await;
     assert_eq!(small["state"], "closed");
-    // A township-tier case cannot be settled on the spot.
+    // A township-tier case cannot be settled on the spot: the act is not legal there.
     let resident = report(&server, "resident", "路灯不亮").await;
     let (status, _) = try_act(
         &server,
@@ -410,7 +411,7 @@ async fn escalation_twice_on_the_spot_void_and_reject() {
         json!({"act": "settle_on_spot", "note": "x"}),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::CONFLICT);
     // 不予受理 as a duplicate of the earlier case.
     let duplicate = act(
         &server,
@@ -429,7 +430,7 @@ async fn illegal_acts_and_stale_versions_are_409_naming_the_legal_acts() {
     assert_eq!(status, StatusCode::CONFLICT);
     let message = error["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("accept, reject, escalate, settle_on_spot, void"),
+        message.contains("accept, reject, escalate, void"),
         "{message}"
     );
     let accepted = act(&server, &case, json!({"act": "accept"})).await;

@@ -24,6 +24,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::Breakdown;
 use crate::sqlite_cases;
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
@@ -31,6 +32,7 @@ use crate::{
     User, VerifyReport,
 };
 use onegrid_domain::case::Case;
+use onegrid_domain::metrics::Counters;
 
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "onegrid.sqlite3";
@@ -729,6 +731,32 @@ impl Store for SqliteStore {
         })
         .await?;
         Ok(hash)
+    }
+
+    async fn rollup_sums(
+        &self,
+        areas: &[String],
+        category: &str,
+        channel: &str,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, Counters)>> {
+        sqlite_cases::rollup_sums(&self.reads, areas, category, channel, from_day, to_day).await
+    }
+
+    async fn rollup_breakdown(
+        &self,
+        area: &str,
+        by: Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, Counters)>> {
+        sqlite_cases::rollup_breakdown(&self.reads, area, by, from_day, to_day).await
+    }
+
+    async fn rebuild_rollups(&self) -> StoreResult<u64> {
+        self.write(|conn| Box::pin(async move { sqlite_cases::rebuild_rollups(conn).await }))
+            .await
     }
 
     async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>> {

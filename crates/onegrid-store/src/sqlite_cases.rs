@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use futures_util::TryStreamExt;
 use onegrid_domain::Level;
 use onegrid_domain::case::Case;
+use onegrid_domain::metrics::{Counters, rollup_changes};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
@@ -91,6 +92,7 @@ pub(crate) async fn create_case(
     }
     case.number = next_number(conn, &case.county, case.created_at).await?;
     let body = to_json(&case)?;
+    apply_rollups(conn, None, &case).await?;
     sqlx::query(
         "INSERT INTO cases (id, number, county_code, township_code, village_code, grid_code,
                             state, tier, channel, category, urgency, unit, overdue, stage_overdue,
@@ -138,6 +140,158 @@ pub(crate) async fn create_case(
     Ok(CreateOutcome::Created(case))
 }
 
+/// Adds what a case's change does to the rollups, in the writer's transaction.
+async fn apply_rollups(
+    conn: &mut SqliteConnection,
+    before: Option<&Case>,
+    after: &Case,
+) -> StoreResult<()> {
+    for (key, delta) in rollup_changes(before, after) {
+        let values = delta.fields();
+        sqlx::query(ROLLUP_UPSERT)
+            .bind(&key.area)
+            .bind(&key.category)
+            .bind(&key.channel)
+            .bind(&key.day)
+            .bind(values[0].1)
+            .bind(values[1].1)
+            .bind(values[2].1)
+            .bind(values[3].1)
+            .bind(values[4].1)
+            .bind(values[5].1)
+            .bind(values[6].1)
+            .bind(values[7].1)
+            .bind(values[8].1)
+            .bind(values[9].1)
+            .bind(values[10].1)
+            .bind(values[11].1)
+            .bind(values[12].1)
+            .bind(values[13].1)
+            .bind(values[14].1)
+            .bind(values[15].1)
+            .bind(values[16].1)
+            .bind(values[17].1)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+const ROLLUP_UPSERT: &str = "INSERT INTO rollups (area_code, category, channel, day, reported, accepted,
+        rejected, registered, dispatched, handled, handled_on_time, closed, closed_on_time,
+        reworked, extended, overdue, voided, evaluated, satisfied, settled_in_grid,
+        settled_in_township, handle_seconds)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (area_code, category, channel, day) DO UPDATE SET
+        reported = reported + excluded.reported, accepted = accepted + excluded.accepted,
+        rejected = rejected + excluded.rejected, registered = registered + excluded.registered,
+        dispatched = dispatched + excluded.dispatched, handled = handled + excluded.handled,
+        handled_on_time = handled_on_time + excluded.handled_on_time,
+        closed = closed + excluded.closed, closed_on_time = closed_on_time + excluded.closed_on_time,
+        reworked = reworked + excluded.reworked, extended = extended + excluded.extended,
+        overdue = overdue + excluded.overdue, voided = voided + excluded.voided,
+        evaluated = evaluated + excluded.evaluated, satisfied = satisfied + excluded.satisfied,
+        settled_in_grid = settled_in_grid + excluded.settled_in_grid,
+        settled_in_township = settled_in_township + excluded.settled_in_township,
+        handle_seconds = handle_seconds + excluded.handle_seconds";
+
+/// The counter columns, in `Counters::fields` order.
+pub(crate) const COUNTER_COLUMNS: &str = "reported, accepted, rejected, registered, dispatched,
+    handled, handled_on_time, closed, closed_on_time, reworked, extended, overdue, voided,
+    evaluated, satisfied, settled_in_grid, settled_in_township, handle_seconds";
+
+pub(crate) fn counters_from_row(row: &SqliteRow, offset: usize) -> StoreResult<Counters> {
+    let mut values = [0i64; 18];
+    for (i, value) in values.iter_mut().enumerate() {
+        *value = row.try_get::<Option<i64>, _>(offset + i)?.unwrap_or(0);
+    }
+    Ok(Counters::from_values(values))
+}
+
+/// Sums the rollups of each area over `[from_day, to_day)`.
+pub(crate) async fn rollup_sums(
+    pool: &SqlitePool,
+    areas: &[String],
+    category: &str,
+    channel: &str,
+    from_day: &str,
+    to_day: &str,
+) -> StoreResult<Vec<(String, Counters)>> {
+    let mut sums = Vec::with_capacity(areas.len());
+    let sum_columns = COUNTER_COLUMNS
+        .split(',')
+        .map(|c| format!("sum({})", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {sum_columns} FROM rollups
+         WHERE area_code = ? AND category = ? AND channel = ? AND day >= ? AND day < ?"
+    );
+    for area in areas {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(area)
+            .bind(category)
+            .bind(channel)
+            .bind(from_day)
+            .bind(to_day)
+            .fetch_one(pool)
+            .await?;
+        sums.push((area.clone(), counters_from_row(&row, 0)?));
+    }
+    Ok(sums)
+}
+
+/// Rows of one area over a period, broken down by 大类 or by channel, or by day.
+pub(crate) async fn rollup_breakdown(
+    pool: &SqlitePool,
+    area: &str,
+    by: crate::Breakdown,
+    from_day: &str,
+    to_day: &str,
+) -> StoreResult<Vec<(String, Counters)>> {
+    let sum_columns = COUNTER_COLUMNS
+        .split(',')
+        .map(|c| format!("sum({})", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (group, filter) = match by {
+        crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
+        crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
+        crate::Breakdown::Day => ("day", "category = '' AND channel = ''"),
+    };
+    let sql = format!(
+        "SELECT {group}, {sum_columns} FROM rollups
+         WHERE area_code = ? AND {filter} AND day >= ? AND day < ?
+         GROUP BY {group} ORDER BY {group}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(area)
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push((row.try_get::<String, _>(0)?, counters_from_row(row, 1)?));
+    }
+    Ok(out)
+}
+
+/// Recomputes every rollup row from the cases.
+pub(crate) async fn rebuild_rollups(conn: &mut SqliteConnection) -> StoreResult<u64> {
+    sqlx::query("DELETE FROM rollups")
+        .execute(&mut *conn)
+        .await?;
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cases")
+        .fetch_all(&mut *conn)
+        .await?;
+    for body in &bodies {
+        let case = case_from_body(body)?;
+        apply_rollups(conn, None, &case).await?;
+    }
+    Ok(bodies.len() as u64)
+}
+
 pub(crate) async fn update_case(
     conn: &mut SqliteConnection,
     case: Case,
@@ -145,6 +299,13 @@ pub(crate) async fn update_case(
     record: NewRecord,
 ) -> StoreResult<()> {
     let body = to_json(&case)?;
+    let before: Option<String> =
+        sqlx::query_scalar("SELECT body FROM cases WHERE id = ? AND version = ?")
+            .bind(&case.id)
+            .bind(i64::from(expected_version))
+            .fetch_optional(&mut *conn)
+            .await?;
+    let before = before.as_deref().map(case_from_body).transpose()?;
     let done = sqlx::query(
         "UPDATE cases SET grid_code = ?, state = ?, tier = ?, category = ?, urgency = ?,
                 unit = ?, overdue = ?, stage_overdue = ?, is_open = ?, stage_deadline = ?,
@@ -181,6 +342,7 @@ pub(crate) async fn update_case(
             None => StoreError::Conflict(format!("case {} does not exist", case.id)),
         });
     }
+    apply_rollups(conn, before.as_ref(), &case).await?;
     append_record(conn, &record).await
 }
 
