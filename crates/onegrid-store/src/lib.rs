@@ -7,6 +7,7 @@
 //! which engine runs.
 
 pub mod audit;
+mod postgres;
 mod sqlite;
 mod sqlite_cases;
 
@@ -16,10 +17,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use onegrid_domain::case::{Case, CaseState, Channel};
+use onegrid_domain::metrics::Counters;
 use onegrid_domain::taxonomy::Tier;
 use onegrid_domain::{Level, Region, RegionCode};
 
 pub use audit::{NewRecord, Record, VerifyReport};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Why a store call failed. Callers off the request path add context with `anyhow`; the server
@@ -62,9 +65,7 @@ pub enum Location {
 pub async fn open(location: &Location) -> StoreResult<Arc<dyn Store>> {
     match location {
         Location::Directory(dir) => Ok(Arc::new(SqliteStore::open_dir(dir).await?)),
-        Location::Postgres(_) => Err(StoreError::Unsupported(
-            "PostgreSQL is not built into this version yet; use --data DIR".to_owned(),
-        )),
+        Location::Postgres(url) => Ok(Arc::new(PostgresStore::connect(url).await?)),
     }
 }
 
@@ -177,6 +178,17 @@ pub struct CasePage {
     pub next_cursor: Option<String>,
 }
 
+/// How `rollup_breakdown` splits an area's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    /// By 大类 code.
+    Category,
+    /// By channel.
+    Channel,
+    /// By day (Asia/Shanghai).
+    Day,
+}
+
 /// A stored attachment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -260,4 +272,42 @@ pub trait Store: Send + Sync + 'static {
     /// Stores content by its SHA-256 (hex); storing the same content again is a no-op.
     async fn put_attachment(&self, content_type: &str, bytes: Vec<u8>) -> StoreResult<String>;
     async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>>;
+
+    /// The rollups of each area summed over the days `[from_day, to_day)` (`YYYY-MM-DD`,
+    /// Asia/Shanghai), for all cases (`category` and `channel` empty) or one 大类 or channel.
+    async fn rollup_sums(
+        &self,
+        areas: &[String],
+        category: &str,
+        channel: &str,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, Counters)>> {
+        let _ = (areas, category, channel, from_day, to_day);
+        Err(StoreError::Unsupported(format!(
+            "rollups are not built for the {} engine yet",
+            self.engine()
+        )))
+    }
+    /// One area's rollups over `[from_day, to_day)`, by 大类, channel or day.
+    async fn rollup_breakdown(
+        &self,
+        area: &str,
+        by: Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, Counters)>> {
+        let _ = (area, by, from_day, to_day);
+        Err(StoreError::Unsupported(format!(
+            "rollups are not built for the {} engine yet",
+            self.engine()
+        )))
+    }
+    /// Recomputes every rollup from the cases; returns the cases counted.
+    async fn rebuild_rollups(&self) -> StoreResult<u64> {
+        Err(StoreError::Unsupported(format!(
+            "rollups are not built for the {} engine yet",
+            self.engine()
+        )))
+    }
 }

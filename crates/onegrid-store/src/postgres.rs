@@ -1,0 +1,1194 @@
+//! The PostgreSQL engine: a connection pool and ordinary transactions.
+//!
+//! PostgreSQL takes many writers at once, so unlike SQLite there is no writer task: every write
+//! is one transaction on a pooled connection, and the locks that matter are taken by the
+//! statements themselves. A case change and its record commit together; an append locks its
+//! county's chain head (`SELECT … FOR UPDATE`), so appends to one county serialise while
+//! other counties go on; the version check is part of the `UPDATE`'s `WHERE`; an idempotency
+//! key is claimed by its primary key, so of two creates with one key the second waits for the
+//! first and then answers the first's case.
+//!
+//! Hashing is `audit.rs`'s, over exactly the text stored: a record verifies alike on both
+//! engines. The schema lives in `migrations/postgres/`, embedded.
+
+use std::str::FromStr;
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use onegrid_domain::case::Case;
+use onegrid_domain::{Level, Region, RegionCode};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
+
+use crate::audit::{
+    GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash, time_text,
+};
+use crate::{
+    AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
+    IDEMPOTENCY_DAYS, IdempotencyClaim, NewUser, RegionUpsert, Store, StoreError, StoreResult,
+    User,
+};
+
+/// How many connections the pool keeps at most.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// How often a create whose idempotency key was claimed meanwhile is tried again.
+const CLAIM_ATTEMPTS: usize = 3;
+
+/// The PostgreSQL engine.
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`) and brings the schema up to date.
+    pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
+        let options = PgConnectOptions::from_str(url)?.application_name("onegrid");
+        // One plain connection first: a wrong URL or a server that is down fails at once (the
+        // pool would retry until its acquire timeout), and the migrations run on it.
+        let mut first = PgConnection::connect_with(&options).await?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&mut first)
+            .await?;
+        first.close().await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(StdDuration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+
+    async fn try_create_case(
+        &self,
+        mut case: Case,
+        mut record: NewRecord,
+        claim: Option<&IdempotencyClaim>,
+    ) -> StoreResult<CreateOutcome> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(claim) = claim {
+            if let Some(answer) = earlier_answer(&mut tx, claim, case.created_at).await? {
+                return answer;
+            }
+            // Unknown, or older than the window: the key may be used afresh.
+            sqlx::query("DELETE FROM idempotency_keys WHERE key = $1")
+                .bind(&claim.key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        case.number = next_number(&mut tx, &case.county, case.created_at).await?;
+        let body = to_json(&case)?;
+        sqlx::query(
+            "INSERT INTO cases (county_code, id, number, township_code, village_code, grid_code,
+                                state, tier, channel, category, urgency, unit, overdue,
+                                stage_overdue, is_open, stage_deadline, created_at, updated_at,
+                                version, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18, $19, $20::jsonb)",
+        )
+        .bind(&case.county)
+        .bind(&case.id)
+        .bind(&case.number)
+        .bind(chain_code(&case, Level::Township))
+        .bind(chain_code(&case, Level::Village))
+        .bind(&case.grid)
+        .bind(case.state.as_str())
+        .bind(case.tier.as_str())
+        .bind(case.channel.as_str())
+        .bind(&case.category)
+        .bind(case.urgency.as_str())
+        .bind(&case.unit)
+        .bind(case.overdue)
+        .bind(case.stage_overdue)
+        .bind(case.state.is_open())
+        .bind(case.stage_deadline)
+        .bind(case.created_at)
+        .bind(case.updated_at)
+        .bind(i64::from(case.version))
+        .bind(&body)
+        .execute(&mut *tx)
+        .await?;
+        record.case_id = Some(case.id.clone());
+        append_record(&mut tx, &record).await?;
+        if let Some(claim) = claim {
+            // A concurrent create with this key that got here first makes this insert wait for
+            // its commit and then fail on the primary key; `create_case` answers its case.
+            sqlx::query(
+                "INSERT INTO idempotency_keys (key, request_hash, case_id, response, created_at)
+                 VALUES ($1, $2, $3, $4::jsonb, $5)",
+            )
+            .bind(&claim.key)
+            .bind(&claim.request_hash)
+            .bind(&case.id)
+            .bind(&body)
+            .bind(case.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(CreateOutcome::Created(case))
+    }
+}
+
+fn to_json(case: &Case) -> StoreResult<String> {
+    serde_json::to_string(case).map_err(|e| StoreError::Corrupt(format!("case to JSON: {e}")))
+}
+
+fn case_from_body(body: &str) -> StoreResult<Case> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("stored case: {e}")))
+}
+
+fn chain_code(case: &Case, level: Level) -> Option<&str> {
+    let width = match level {
+        Level::Township => 9,
+        Level::Village => 12,
+        _ => return None,
+    };
+    case.chain
+        .iter()
+        .find(|code| code.len() == width)
+        .map(String::as_str)
+}
+
+fn county_of(code: &RegionCode) -> Option<String> {
+    code.county().map(|county| county.to_string())
+}
+
+/// The digits that every code inside `scope` starts with.
+fn scope_prefix(scope: &RegionCode) -> String {
+    let code = scope.as_str();
+    let keep = match scope.level() {
+        Level::Province => 2,
+        Level::City => 4,
+        _ => code.len(),
+    };
+    code[..keep].to_owned()
+}
+
+/// Whether `error` is the idempotency key's primary key refusing a second claim.
+fn is_claim_taken(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("23505")
+                && db.constraint() == Some("idempotency_keys_pkey")
+        }
+        _ => false,
+    }
+}
+
+/// The answer to a claim whose key was seen within the window: the first case, or
+/// `KeyReused` when the request differs. `None` when the key is unknown or expired.
+async fn earlier_answer(
+    conn: &mut PgConnection,
+    claim: &IdempotencyClaim,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<StoreResult<CreateOutcome>>> {
+    let earlier = sqlx::query(
+        "SELECT request_hash, response::text AS response, created_at
+         FROM idempotency_keys WHERE key = $1",
+    )
+    .bind(&claim.key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = earlier else { return Ok(None) };
+    let created: DateTime<Utc> = row.try_get("created_at")?;
+    if created + Duration::days(IDEMPOTENCY_DAYS) <= now {
+        return Ok(None);
+    }
+    let request_hash: String = row.try_get("request_hash")?;
+    if request_hash != claim.request_hash {
+        return Ok(Some(Err(StoreError::KeyReused)));
+    }
+    let response: String = row.try_get("response")?;
+    Ok(Some(Ok(CreateOutcome::Replayed(case_from_body(
+        &response,
+    )?))))
+}
+
+/// The case number: county code, the day in Asia/Shanghai and a daily sequence.
+async fn next_number(
+    conn: &mut PgConnection,
+    county: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<String> {
+    let shanghai = FixedOffset::east_opt(8 * 3600).ok_or_else(|| {
+        StoreError::Corrupt("UTC+8 is a valid offset".to_owned()) // cannot happen
+    })?;
+    let day: NaiveDate = at.with_timezone(&shanghai).date_naive();
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO case_counters (county_code, day, last) VALUES ($1, $2, 1)
+         ON CONFLICT (county_code, day) DO UPDATE SET last = case_counters.last + 1
+         RETURNING last",
+    )
+    .bind(county)
+    .bind(day)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(format!("{county}{}{last:05}", day.format("%Y%m%d")))
+}
+
+/// Locks the head of `county`'s chain for the rest of the transaction, creating it (at the
+/// genesis) when the county has no chain yet, and returns its sequence number and hash.
+async fn lock_head(conn: &mut PgConnection, county: &str) -> StoreResult<(i64, String)> {
+    sqlx::query(
+        "INSERT INTO chain_heads (county_code, seq, hash) VALUES ($1, 0, $2)
+         ON CONFLICT (county_code) DO NOTHING",
+    )
+    .bind(county)
+    .bind(GENESIS)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query("SELECT seq, hash FROM chain_heads WHERE county_code = $1 FOR UPDATE")
+        .bind(county)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((row.try_get("seq")?, row.try_get("hash")?))
+}
+
+/// Appends one record to its county's chain and moves the head, which it locks (again) first.
+async fn append_record(conn: &mut PgConnection, record: &NewRecord) -> StoreResult<()> {
+    let (head_seq, prev_hash) = lock_head(conn, &record.county).await?;
+    let seq = head_seq + 1;
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = time_text(record.at);
+    let attachments = serde_json::to_string(&record.attachments)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let details = record.details.to_string();
+    let hash = record_hash(
+        &prev_hash,
+        &RecordFields {
+            county: &record.county,
+            seq,
+            id: &id,
+            case_id: record.case_id.as_deref(),
+            act: &record.act,
+            actor: &record.actor,
+            role: &record.role,
+            from_state: record.from_state.as_deref(),
+            to_state: record.to_state.as_deref(),
+            at: &at,
+            note: &record.note,
+            attachments: &attachments,
+            details: &details,
+        },
+    );
+    sqlx::query(
+        "INSERT INTO records (county_code, seq, id, case_id, act, actor, role, from_state,
+                              to_state, at, note, attachments, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&record.county)
+    .bind(seq)
+    .bind(&id)
+    .bind(&record.case_id)
+    .bind(&record.act)
+    .bind(&record.actor)
+    .bind(&record.role)
+    .bind(&record.from_state)
+    .bind(&record.to_state)
+    .bind(&at)
+    .bind(&record.note)
+    .bind(&attachments)
+    .bind(&details)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE county_code = $1")
+        .bind(&record.county)
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn record_from_row(row: &PgRow) -> StoreResult<Record> {
+    let attachments: String = row.try_get("attachments")?;
+    let details: String = row.try_get("details")?;
+    Ok(Record {
+        county: row.try_get("county_code")?,
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        act: row.try_get("act")?,
+        actor: row.try_get("actor")?,
+        role: row.try_get("role")?,
+        from_state: row.try_get("from_state")?,
+        to_state: row.try_get("to_state")?,
+        at: row.try_get("at")?,
+        note: row.try_get("note")?,
+        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+fn region_from_row(row: &PgRow) -> StoreResult<Region> {
+    let code: String = row.try_get("code")?;
+    let level: String = row.try_get("level")?;
+    let level = Level::from_str(&level).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let code =
+        RegionCode::parse_at(level, &code).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let parent = match row.try_get::<Option<String>, _>("parent_code")? {
+        Some(text) => Some(parse_stored_code(&text)?),
+        None => None,
+    };
+    let successor = match row.try_get::<Option<String>, _>("successor_code")? {
+        Some(text) => Some(parse_stored_code(&text)?),
+        None => None,
+    };
+    Ok(Region {
+        code,
+        name: row.try_get("name")?,
+        parent,
+        valid_from: row.try_get("valid_from")?,
+        valid_to: row.try_get("valid_to")?,
+        successor,
+    })
+}
+
+fn parse_stored_code(text: &str) -> StoreResult<RegionCode> {
+    RegionCode::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn area_from_row(row: &PgRow) -> StoreResult<AreaRecord> {
+    let code: String = row.try_get("code")?;
+    let level: String = row.try_get("level")?;
+    let level = Level::from_str(&level).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(AreaRecord {
+        code: RegionCode::parse_at(level, &code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        geometry: row.try_get("geometry")?,
+        area_m2: row.try_get("area_m2")?,
+        bbox: [
+            row.try_get("min_lon")?,
+            row.try_get("min_lat")?,
+            row.try_get("max_lon")?,
+            row.try_get("max_lat")?,
+        ],
+        source_crs: row.try_get("source_crs")?,
+    })
+}
+
+fn user_from_row(row: &PgRow) -> StoreResult<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        login: row.try_get("login")?,
+        display_name: row.try_get("display_name")?,
+        roles: row.try_get("roles")?,
+        scope: row.try_get("scope_code")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+enum UpsertOutcome {
+    Added,
+    Changed,
+    Unchanged,
+}
+
+/// Inserts or updates one region; an existing row whose name or parent differs is copied to
+/// `region_history` first.
+async fn upsert_region(
+    conn: &mut PgConnection,
+    region: &RegionUpsert,
+    at: DateTime<Utc>,
+) -> StoreResult<UpsertOutcome> {
+    let existing = sqlx::query(
+        "SELECT name, parent_code, valid_from, valid_to FROM regions WHERE code = $1 FOR UPDATE",
+    )
+    .bind(region.code.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let parent = region.parent.as_ref().map(RegionCode::to_string);
+    let Some(existing) = existing else {
+        sqlx::query(
+            "INSERT INTO regions (code, level, name, parent_code, county_code, valid_from)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(region.code.as_str())
+        .bind(region.code.level().as_str())
+        .bind(&region.name)
+        .bind(&parent)
+        .bind(county_of(&region.code))
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        return Ok(UpsertOutcome::Added);
+    };
+    let old_name: String = existing.try_get("name")?;
+    let old_parent: Option<String> = existing.try_get("parent_code")?;
+    let old_from: DateTime<Utc> = existing.try_get("valid_from")?;
+    let was_retired = existing
+        .try_get::<Option<DateTime<Utc>>, _>("valid_to")?
+        .is_some();
+    if old_name == region.name && old_parent == parent && !was_retired {
+        return Ok(UpsertOutcome::Unchanged);
+    }
+    sqlx::query(
+        "INSERT INTO region_history (code, level, name, parent_code, valid_from, valid_to)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(region.code.as_str())
+    .bind(region.code.level().as_str())
+    .bind(&old_name)
+    .bind(&old_parent)
+    .bind(old_from)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE regions SET name = $1, parent_code = $2, valid_from = $3, valid_to = NULL,
+                successor_code = NULL
+         WHERE code = $4",
+    )
+    .bind(&region.name)
+    .bind(&parent)
+    .bind(at)
+    .bind(region.code.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(UpsertOutcome::Changed)
+}
+
+const REGION_COLUMNS: &str = "code, level, name, parent_code, valid_from, valid_to, successor_code";
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn engine(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn regions(&self) -> StoreResult<Vec<Region>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REGION_COLUMNS} FROM regions ORDER BY length(code), code"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(region_from_row).collect()
+    }
+
+    async fn region(&self, code: &RegionCode) -> StoreResult<Option<Region>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REGION_COLUMNS} FROM regions WHERE code = $1"
+        )))
+        .bind(code.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(region_from_row).transpose()
+    }
+
+    async fn region_children(&self, code: &RegionCode) -> StoreResult<Vec<Region>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REGION_COLUMNS} FROM regions
+             WHERE parent_code = $1 AND valid_to IS NULL ORDER BY code"
+        )))
+        .bind(code.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(region_from_row).collect()
+    }
+
+    async fn region_history(&self, code: &RegionCode) -> StoreResult<Vec<Region>> {
+        let rows = sqlx::query(
+            "SELECT code, level, name, parent_code, valid_from, valid_to,
+                    NULL::text AS successor_code
+             FROM region_history WHERE code = $1 ORDER BY id",
+        )
+        .bind(code.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(region_from_row).collect()
+    }
+
+    async fn apply_divisions(&self, change: DivisionChange) -> StoreResult<DivisionSummary> {
+        let at = change.at.unwrap_or_else(Utc::now);
+        let mut summary = DivisionSummary::default();
+        let mut tx = self.pool.begin().await?;
+        for region in &change.upserts {
+            match upsert_region(&mut tx, region, at).await? {
+                UpsertOutcome::Added => summary.added += 1,
+                UpsertOutcome::Changed => summary.changed += 1,
+                UpsertOutcome::Unchanged => summary.unchanged += 1,
+            }
+        }
+        for retirement in &change.retirements {
+            let done = sqlx::query(
+                "UPDATE regions SET valid_to = $1, successor_code = $2
+                 WHERE code = $3 AND valid_to IS NULL",
+            )
+            .bind(at)
+            .bind(retirement.successor.as_ref().map(RegionCode::to_string))
+            .bind(retirement.code.as_str())
+            .execute(&mut *tx)
+            .await?;
+            summary.retired += usize::try_from(done.rows_affected()).unwrap_or(0);
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    async fn put_areas(
+        &self,
+        regions: Vec<RegionUpsert>,
+        areas: Vec<AreaRecord>,
+    ) -> StoreResult<()> {
+        let at = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        for region in &regions {
+            upsert_region(&mut tx, region, at).await?;
+        }
+        for area in &areas {
+            sqlx::query(
+                "INSERT INTO areas (code, level, county_code, geometry, area_m2, min_lon, min_lat,
+                                    max_lon, max_lat, source_crs, imported_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (code) DO UPDATE SET
+                    geometry = excluded.geometry, area_m2 = excluded.area_m2,
+                    min_lon = excluded.min_lon, min_lat = excluded.min_lat,
+                    max_lon = excluded.max_lon, max_lat = excluded.max_lat,
+                    source_crs = excluded.source_crs, imported_at = excluded.imported_at",
+            )
+            .bind(area.code.as_str())
+            .bind(area.code.level().as_str())
+            .bind(county_of(&area.code))
+            .bind(&area.geometry)
+            .bind(area.area_m2)
+            .bind(area.bbox[0])
+            .bind(area.bbox[1])
+            .bind(area.bbox[2])
+            .bind(area.bbox[3])
+            .bind(&area.source_crs)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn areas(&self, level: Level) -> StoreResult<Vec<AreaRecord>> {
+        let rows = sqlx::query(
+            "SELECT code, level, geometry, area_m2, min_lon, min_lat, max_lon, max_lat, source_crs
+             FROM areas WHERE level = $1 ORDER BY code",
+        )
+        .bind(level.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(area_from_row).collect()
+    }
+
+    async fn area(&self, code: &RegionCode) -> StoreResult<Option<AreaRecord>> {
+        let row = sqlx::query(
+            "SELECT code, level, geometry, area_m2, min_lon, min_lat, max_lon, max_lat, source_crs
+             FROM areas WHERE code = $1",
+        )
+        .bind(code.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(area_from_row).transpose()
+    }
+
+    async fn child_areas(&self, code: &RegionCode) -> StoreResult<Vec<AreaRecord>> {
+        let rows = sqlx::query(
+            "SELECT a.code, a.level, a.geometry, a.area_m2, a.min_lon, a.min_lat, a.max_lon,
+                    a.max_lat, a.source_crs
+             FROM areas a JOIN regions r ON r.code = a.code
+             WHERE r.parent_code = $1 AND r.valid_to IS NULL ORDER BY a.code",
+        )
+        .bind(code.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(area_from_row).collect()
+    }
+
+    async fn put_users(&self, users: Vec<NewUser>) -> StoreResult<usize> {
+        let at = Utc::now();
+        let mut added = 0;
+        let mut tx = self.pool.begin().await?;
+        for user in &users {
+            let done = sqlx::query(
+                "INSERT INTO users (id, login, display_name, roles, scope_code, county_code,
+                                    created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (login) DO NOTHING",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&user.login)
+            .bind(&user.display_name)
+            .bind(&user.roles)
+            .bind(user.scope.as_str())
+            .bind(county_of(&user.scope))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            added += usize::try_from(done.rows_affected()).unwrap_or(0);
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn users_in(&self, scope: &RegionCode, limit: u32) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT id, login, display_name, roles, scope_code, created_at FROM users
+             WHERE scope_code = $1 OR scope_code LIKE $2 ORDER BY login LIMIT $3",
+        )
+        .bind(scope.as_str())
+        .bind(format!("{}%", scope_prefix(scope)))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn user_count(&self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        let value = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(value)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn create_case(
+        &self,
+        case: Case,
+        record: NewRecord,
+        claim: Option<IdempotencyClaim>,
+    ) -> StoreResult<CreateOutcome> {
+        let Some(claim) = claim else {
+            return self.try_create_case(case, record, None).await;
+        };
+        let mut attempt = 1;
+        loop {
+            match self
+                .try_create_case(case.clone(), record.clone(), Some(&claim))
+                .await
+            {
+                Err(StoreError::Database(error)) if is_claim_taken(&error) => {
+                    // A concurrent create with this key committed first: answer as a retry
+                    // after it would have been answered.
+                    let mut conn = self.pool.acquire().await?;
+                    if let Some(answer) = earlier_answer(&mut conn, &claim, case.created_at).await?
+                    {
+                        return answer;
+                    }
+                    if attempt >= CLAIM_ATTEMPTS {
+                        return Err(StoreError::Database(error));
+                    }
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn update_case(
+        &self,
+        case: Case,
+        expected_version: u32,
+        record: NewRecord,
+    ) -> StoreResult<()> {
+        let body = to_json(&case)?;
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET grid_code = $1, state = $2, tier = $3, category = $4, urgency = $5,
+                    unit = $6, overdue = $7, stage_overdue = $8, is_open = $9,
+                    stage_deadline = $10, updated_at = $11, version = $12, body = $13::jsonb
+             WHERE county_code = $14 AND id = $15 AND version = $16",
+        )
+        .bind(&case.grid)
+        .bind(case.state.as_str())
+        .bind(case.tier.as_str())
+        .bind(&case.category)
+        .bind(case.urgency.as_str())
+        .bind(&case.unit)
+        .bind(case.overdue)
+        .bind(case.stage_overdue)
+        .bind(case.state.is_open())
+        .bind(case.stage_deadline)
+        .bind(case.updated_at)
+        .bind(i64::from(case.version))
+        .bind(&body)
+        .bind(&case.county)
+        .bind(&case.id)
+        .bind(i64::from(expected_version))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let current: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+                    .bind(&case.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match current {
+                Some(version) => StoreError::Conflict(format!(
+                    "case {} is at version {version}, not {expected_version}",
+                    case.id
+                )),
+                None => StoreError::Conflict(format!("case {} does not exist", case.id)),
+            });
+        }
+        append_record(&mut tx, &record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body::text FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        body.as_deref().map(case_from_body).transpose()
+    }
+
+    async fn case_by_number(&self, number: &str) -> StoreResult<Option<Case>> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body::text FROM cases WHERE number = $1")
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
+        body.as_deref().map(case_from_body).transpose()
+    }
+
+    async fn case_records(&self, case_id: &str) -> StoreResult<Vec<Record>> {
+        let rows = sqlx::query(
+            "SELECT county_code, seq, id, case_id, act, actor, role, from_state, to_state, at,
+                    note, attachments, details, prev_hash, hash
+             FROM records WHERE case_id = $1 ORDER BY county_code, seq",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<CasePage> {
+        let limit = limit.clamp(1, 500);
+        let (where_clause, binds) = filter_sql(filter, cursor);
+        let sql = format!(
+            "SELECT id, body::text AS body FROM cases {where_clause} ORDER BY id DESC LIMIT ${}",
+            binds.len() + 1
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text),
+                Bind::Texts(texts) => query.bind(texts),
+                Bind::Time(time) => query.bind(time),
+            };
+        }
+        let rows = query
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut cases = Vec::with_capacity(rows.len());
+        for row in rows.iter().take(limit as usize) {
+            let body: String = row.try_get("body")?;
+            cases.push(case_from_body(&body)?);
+        }
+        let next_cursor = if rows.len() > limit as usize {
+            cases.last().map(|c| c.id.clone())
+        } else {
+            None
+        };
+        Ok(CasePage { cases, next_cursor })
+    }
+
+    async fn cases_past_deadline(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Case>> {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body::text FROM cases
+             WHERE is_open AND NOT stage_overdue AND state <> 'suspended'
+               AND stage_deadline IS NOT NULL AND stage_deadline < $1
+             ORDER BY stage_deadline, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        bodies.iter().map(|body| case_from_body(body)).collect()
+    }
+
+    async fn append_records(&self, records: Vec<NewRecord>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        // Every county's head is locked up front, in one order, so that two batches touching
+        // the same counties cannot deadlock.
+        let counties: std::collections::BTreeSet<&str> =
+            records.iter().map(|r| r.county.as_str()).collect();
+        for county in counties {
+            lock_head(&mut tx, county).await?;
+        }
+        for record in &records {
+            append_record(&mut tx, record).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        // One checkpoint writer at a time; appends and readers go on.
+        sqlx::query("LOCK TABLE checkpoints IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let rows =
+            sqlx::query("SELECT county_code, seq, hash FROM chain_heads ORDER BY county_code")
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut heads = Vec::with_capacity(rows.len());
+        for row in &rows {
+            heads.push(serde_json::json!([
+                row.try_get::<String, _>("county_code")?,
+                row.try_get::<i64, _>("seq")?,
+                row.try_get::<String, _>("hash")?,
+            ]));
+        }
+        let heads = serde_json::Value::Array(heads).to_string();
+        let last =
+            sqlx::query("SELECT seq, heads, hash FROM checkpoints ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (seq, prev_hash) = match &last {
+            Some(row) => {
+                let last_heads: String = row.try_get("heads")?;
+                if last_heads == heads {
+                    return Ok(false);
+                }
+                (
+                    row.try_get::<i64, _>("seq")? + 1,
+                    row.try_get::<String, _>("hash")?,
+                )
+            }
+            None if rows.is_empty() => return Ok(false),
+            None => (1, GENESIS.to_owned()),
+        };
+        let at = time_text(at);
+        let hash = checkpoint_hash(&prev_hash, seq, &at, &heads);
+        sqlx::query(
+            "INSERT INTO checkpoints (seq, at, heads, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(seq)
+        .bind(&at)
+        .bind(&heads)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn verify_records(&self) -> StoreResult<VerifyReport> {
+        // One snapshot for the whole walk: appends committing meanwhile must not look like a
+        // chain whose head and records disagree.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let report = verify(&mut tx).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn record_count(&self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM records")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn put_attachment(&self, content_type: &str, bytes: Vec<u8>) -> StoreResult<String> {
+        let hash = crate::audit::sha256_hex(&bytes);
+        sqlx::query(
+            "INSERT INTO attachments (hash, content_type, size, bytes, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(&hash)
+        .bind(content_type)
+        .bind(bytes.len() as i64)
+        .bind(&bytes)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(hash)
+    }
+
+    async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>> {
+        let row = sqlx::query("SELECT hash, content_type, bytes FROM attachments WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Attachment {
+            hash: row.try_get("hash")?,
+            content_type: row.try_get("content_type")?,
+            bytes: row.try_get("bytes")?,
+        }))
+    }
+}
+
+/// Walks every chain and the checkpoint log; stops at the first problem. The same walk, and
+/// the same words, as the SQLite engine's.
+async fn verify(conn: &mut PgConnection) -> StoreResult<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let mut heads_seen: std::collections::BTreeMap<String, (i64, String)> = Default::default();
+    {
+        let mut rows = sqlx::query(
+            "SELECT county_code, seq, id, case_id, act, actor, role, from_state, to_state, at,
+                    note, attachments, details, prev_hash, hash
+             FROM records ORDER BY county_code, seq",
+        )
+        .fetch(&mut *conn);
+        let mut county = String::new();
+        let mut expected_seq = 1;
+        let mut prev = GENESIS.to_owned();
+        while let Some(row) = rows.try_next().await? {
+            let this_county: String = row.try_get("county_code")?;
+            if this_county != county {
+                county = this_county;
+                expected_seq = 1;
+                prev = GENESIS.to_owned();
+                report.chains += 1;
+            }
+            let seq: i64 = row.try_get("seq")?;
+            let id: String = row.try_get("id")?;
+            let place = format!("record {county}#{seq} (id {id})");
+            if seq != expected_seq {
+                report.first_problem = Some(format!(
+                    "{place}: expected sequence number {expected_seq} — a record was deleted \
+                     or inserted before it"
+                ));
+                return Ok(report);
+            }
+            let prev_hash: String = row.try_get("prev_hash")?;
+            if prev_hash != prev {
+                report.first_problem = Some(format!(
+                    "{place}: its previous-hash does not match the record before it — records \
+                     were deleted, inserted or reordered"
+                ));
+                return Ok(report);
+            }
+            let text = |name: &str| -> StoreResult<String> { Ok(row.try_get::<String, _>(name)?) };
+            let optional = |name: &str| -> StoreResult<Option<String>> { Ok(row.try_get(name)?) };
+            let (case_id, from_state, to_state) = (
+                optional("case_id")?,
+                optional("from_state")?,
+                optional("to_state")?,
+            );
+            let (act, actor, role, at, note, attachments, details) = (
+                text("act")?,
+                text("actor")?,
+                text("role")?,
+                text("at")?,
+                text("note")?,
+                text("attachments")?,
+                text("details")?,
+            );
+            let computed = record_hash(
+                &prev,
+                &RecordFields {
+                    county: &county,
+                    seq,
+                    id: &id,
+                    case_id: case_id.as_deref(),
+                    act: &act,
+                    actor: &actor,
+                    role: &role,
+                    from_state: from_state.as_deref(),
+                    to_state: to_state.as_deref(),
+                    at: &at,
+                    note: &note,
+                    attachments: &attachments,
+                    details: &details,
+                },
+            );
+            let stored: String = row.try_get("hash")?;
+            if computed != stored {
+                report.first_problem = Some(format!(
+                    "{place}: its content does not match its hash — the record was changed"
+                ));
+                return Ok(report);
+            }
+            report.records += 1;
+            heads_seen.insert(county.clone(), (seq, stored.clone()));
+            prev = stored;
+            expected_seq += 1;
+        }
+    }
+    let stored_heads = sqlx::query("SELECT county_code, seq, hash FROM chain_heads")
+        .fetch_all(&mut *conn)
+        .await?;
+    if stored_heads.len() != heads_seen.len() {
+        report.first_problem = Some(format!(
+            "chain heads: {} chains have a head but {} have records — a chain was removed",
+            stored_heads.len(),
+            heads_seen.len()
+        ));
+        return Ok(report);
+    }
+    for row in &stored_heads {
+        let county: String = row.try_get("county_code")?;
+        let head = (
+            row.try_get::<i64, _>("seq")?,
+            row.try_get::<String, _>("hash")?,
+        );
+        if heads_seen.get(&county) != Some(&head) {
+            report.first_problem = Some(format!(
+                "chain {county}: its head is record #{} but the chain ends elsewhere — records \
+                 were cut off its end",
+                head.0
+            ));
+            return Ok(report);
+        }
+    }
+    let checkpoints =
+        sqlx::query("SELECT seq, at, heads, prev_hash, hash FROM checkpoints ORDER BY seq")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut prev = GENESIS.to_owned();
+    for (position, row) in checkpoints.iter().enumerate() {
+        let seq: i64 = row.try_get("seq")?;
+        let heads: String = row.try_get("heads")?;
+        let at: String = row.try_get("at")?;
+        let prev_hash: String = row.try_get("prev_hash")?;
+        let hash: String = row.try_get("hash")?;
+        let place = format!("checkpoint #{seq}");
+        if seq != position as i64 + 1 || prev_hash != prev {
+            report.first_problem = Some(format!("{place}: the checkpoint log is broken here"));
+            return Ok(report);
+        }
+        if checkpoint_hash(&prev, seq, &at, &heads) != hash {
+            report.first_problem = Some(format!("{place}: its content does not match its hash"));
+            return Ok(report);
+        }
+        let listed: Vec<(String, i64, String)> = serde_json::from_str(&heads)
+            .map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))?;
+        for (county, head_seq, head_hash) in listed {
+            let at_seq: Option<String> =
+                sqlx::query_scalar("SELECT hash FROM records WHERE county_code = $1 AND seq = $2")
+                    .bind(&county)
+                    .bind(head_seq)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if at_seq.as_deref() != Some(head_hash.as_str()) {
+                report.first_problem = Some(format!(
+                    "{place}: chain {county} no longer has record #{head_seq} as it was \
+                     checkpointed — history was rewritten or cut"
+                ));
+                return Ok(report);
+            }
+        }
+        report.checkpoints += 1;
+        prev = hash;
+    }
+    Ok(report)
+}
+
+/// A value bound to a list query.
+enum Bind {
+    Text(String),
+    Texts(Vec<String>),
+    Time(DateTime<Utc>),
+}
+
+/// The `WHERE` clause of a case list, with `$n` placeholders, and its values in order. The
+/// same selection as the SQLite engine's.
+fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, Vec<Bind>) {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut add = |clauses: &mut Vec<String>, template: &str, bind: Bind| {
+        binds.push(bind);
+        clauses.push(template.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(region) = &filter.region {
+        let code = region.as_str().to_owned();
+        let (template, value) = match region.level() {
+            Level::Province => ("county_code LIKE ?", format!("{}%", &code[..2])),
+            Level::City => ("county_code LIKE ?", format!("{}%", &code[..4])),
+            Level::County => ("county_code = ?", code),
+            Level::Township => ("township_code = ?", code),
+            Level::Village => ("village_code = ?", code),
+            Level::Grid => ("grid_code = ?", code),
+        };
+        add(&mut clauses, template, Bind::Text(value));
+    }
+    if !filter.states.is_empty() {
+        let states = filter
+            .states
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        add(&mut clauses, "state = ANY(?)", Bind::Texts(states));
+    }
+    if let Some(category) = &filter.category {
+        if category.len() == 2 {
+            add(
+                &mut clauses,
+                "category LIKE ?",
+                Bind::Text(format!("{category}%")),
+            );
+        } else {
+            add(&mut clauses, "category = ?", Bind::Text(category.clone()));
+        }
+    }
+    if let Some(tier) = filter.tier {
+        add(
+            &mut clauses,
+            "tier = ?",
+            Bind::Text(tier.as_str().to_owned()),
+        );
+    }
+    if let Some(channel) = filter.channel {
+        add(
+            &mut clauses,
+            "channel = ?",
+            Bind::Text(channel.as_str().to_owned()),
+        );
+    }
+    if let Some(unit) = &filter.unit {
+        add(&mut clauses, "unit = ?", Bind::Text(unit.clone()));
+    }
+    if let Some(overdue) = filter.overdue {
+        clauses.push(if overdue { "overdue" } else { "NOT overdue" }.to_owned());
+    }
+    if let Some(from) = filter.created_from {
+        add(&mut clauses, "created_at >= ?", Bind::Time(from));
+    }
+    if let Some(to) = filter.created_to {
+        add(&mut clauses, "created_at < ?", Bind::Time(to));
+    }
+    if let Some(cursor) = cursor {
+        add(&mut clauses, "id < ?", Bind::Text(cursor.to_owned()));
+    }
+    let where_clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (where_clause, binds)
+}
