@@ -10,6 +10,7 @@ pub mod divisions;
 mod error;
 pub mod figures;
 pub mod regions;
+pub mod reports;
 
 use std::sync::{Arc, RwLock};
 

@@ -5,8 +5,9 @@ use utoipa::OpenApi;
 
 use crate::routes::{
     __path_act, __path_create_case, __path_get_attachment, __path_get_case, __path_get_grid,
-    __path_get_region, __path_healthz, __path_list_cases, __path_locate,
-    __path_region_children_geojson, __path_taxonomy, __path_upload_attachment, __path_verify_audit,
+    __path_get_region, __path_healthz, __path_list_cases, __path_locate, __path_ranking,
+    __path_region_children_geojson, __path_region_figures, __path_report, __path_taxonomy,
+    __path_upload_attachment, __path_verify_audit,
 };
 use crate::wire;
 
@@ -29,7 +30,10 @@ use crate::wire;
         upload_attachment,
         get_attachment,
         taxonomy,
-        verify_audit
+        verify_audit,
+        region_figures,
+        ranking,
+        report
     ),
     components(schemas(
         wire::Health,

@@ -75,6 +75,30 @@ enum Command {
     },
     /// Run the overdue sweep once: mark, escalate and urge cases past their deadlines.
     Sweep,
+    /// The periodic report of a region: figures in prose, categories, trend, ranking.
+    Report {
+        /// Region code (or grid code).
+        #[arg(long)]
+        region: String,
+        /// First report date, YYYY-MM-DD (Asia/Shanghai).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last report date, included.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// text, json or csv.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// The rollups behind the figures.
+    #[command(subcommand)]
+    Rollup(RollupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RollupCommand {
+    /// Recompute every rollup from the cases.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,6 +326,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
                 }
             }
         },
+        Command::Report {
+            region,
+            from,
+            to,
+            format,
+        } => {
+            let code = onegrid_domain::RegionCode::parse(&region)
+                .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+            let period = onegrid_app::figures::Period::new(from, to)?;
+            let report = app.report(&code, period).await?;
+            match format.as_str() {
+                "text" => print!("{}", report.to_text()),
+                "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+                "csv" => print!("{}", report.to_csv()),
+                other => bail!("--format: '{other}' is not text, json or csv"),
+            }
+        }
+        Command::Rollup(RollupCommand::Rebuild) => {
+            let counted = app.rebuild_rollups().await?;
+            eprintln!("rollups rebuilt from {counted} cases");
+        }
         Command::Sweep => {
             let report = app.sweep_overdue(chrono::Utc::now()).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);

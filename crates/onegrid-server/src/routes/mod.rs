@@ -1,6 +1,7 @@
 //! The route table. One module per part of the URL tree.
 
 mod cases;
+mod figures;
 mod health;
 mod regions;
 
@@ -13,6 +14,7 @@ pub(crate) use cases::{
     __path_act, __path_create_case, __path_get_attachment, __path_get_case, __path_list_cases,
     __path_taxonomy, __path_upload_attachment, __path_verify_audit,
 };
+pub(crate) use figures::{__path_ranking, __path_region_figures, __path_report};
 pub(crate) use health::__path_healthz;
 pub(crate) use regions::{
     __path_get_grid, __path_get_region, __path_locate, __path_region_children_geojson,
@@ -43,4 +45,10 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/attachments/{hash}", get(cases::get_attachment))
         .route("/api/v1/taxonomy", get(cases::taxonomy))
         .route("/api/v1/audit/verify", get(cases::verify_audit))
+        .route(
+            "/api/v1/regions/{code}/figures",
+            get(figures::region_figures),
+        )
+        .route("/api/v1/regions/{code}/ranking", get(figures::ranking))
+        .route("/api/v1/reports/{code}", get(figures::report))
 }
