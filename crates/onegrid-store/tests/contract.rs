@@ -1,12 +1,19 @@
 //! The store contract: the same stories run against every engine. Each story gets a fresh,
-//! empty store. PostgreSQL joins the `engines!` list in its own issue.
+//! empty store: a new SQLite directory, or a new PostgreSQL database (see `support`; the
+//! PostgreSQL stories need `ONEGRID_TEST_DATABASE_URL`, which `scripts/test-postgres.sh` sets).
+
+mod support;
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use onegrid_domain::case::{ActCounts, Case, CaseState, Channel, Reporter};
+use onegrid_domain::taxonomy::{Tier, Urgency};
 use onegrid_domain::{Level, RegionCode};
+use onegrid_store::audit::{GENESIS, SYSTEM_CHAIN};
 use onegrid_store::{
-    AreaRecord, DivisionChange, Location, NewUser, RegionUpsert, Retirement, Store,
+    AreaRecord, CaseFilter, CreateOutcome, DivisionChange, IdempotencyClaim, Location, NewRecord,
+    NewUser, RegionUpsert, Retirement, Store, StoreError,
 };
 
 fn code(text: &str) -> RegionCode {
@@ -178,7 +185,633 @@ async fn meta_is_kept(store: Arc<dyn Store>) {
     assert_eq!(store.meta("k").await.unwrap().as_deref(), Some("2"));
 }
 
-macro_rules! sqlite_stories {
+// ---- cases and the full-process record -------------------------------------------------
+
+/// 2026-03-01 16:30 UTC is 2026-03-02 00:30 in Asia/Shanghai: the number carries the 2nd.
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 16, 30, 0).unwrap()
+}
+
+/// A case just reported in `county`, under one grid of it.
+fn new_case(county: &str, at: DateTime<Utc>) -> Case {
+    let township = format!("{county}001");
+    let village = format!("{township}001");
+    let grid = format!("{village}001");
+    Case {
+        id: uuid::Uuid::now_v7().to_string(),
+        number: String::new(),
+        county: county.to_owned(),
+        grid: Some(grid.clone()),
+        chain: vec![
+            grid,
+            village,
+            township,
+            county.to_owned(),
+            format!("{}00", &county[..4]),
+            format!("{}0000", &county[..2]),
+        ],
+        lon: Some(112.75),
+        lat: Some(37.687_654_321),
+        address: Some("榆次区北关街道".to_owned()),
+        description: "井盖缺失".to_owned(),
+        channel: Channel::Resident,
+        category: Some("0101".to_owned()),
+        urgency: Urgency::Normal,
+        reporter: Reporter {
+            name: Some("张三".to_owned()),
+            phone: Some("13800001234".to_owned()),
+        },
+        attachments: vec![],
+        state: CaseState::Reported,
+        tier: Tier::Township,
+        unit: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+        stage_started_at: at,
+        stage_deadline: Some(at + Duration::hours(2)),
+        suspended_from: None,
+        reject_reason: None,
+        satisfaction: None,
+        urge_due: None,
+        overdue: false,
+        stage_overdue: false,
+        dispatched_at: None,
+        handled_at: None,
+        closed_at: None,
+        counts: ActCounts::default(),
+    }
+}
+
+fn act_record(case: &Case, act: &str, from: Option<CaseState>, at: DateTime<Utc>) -> NewRecord {
+    NewRecord {
+        county: case.county.clone(),
+        case_id: Some(case.id.clone()),
+        act: act.to_owned(),
+        actor: "李四".to_owned(),
+        role: "centre_intake".to_owned(),
+        from_state: from.map(|s| s.as_str().to_owned()),
+        to_state: Some(case.state.as_str().to_owned()),
+        at,
+        note: format!("{act}：备注"),
+        attachments: vec!["ab".repeat(32)],
+        details: serde_json::json!({"urgency": "normal", "n": 1.5, "中文": "是"}),
+    }
+}
+
+fn claim(key: &str, request: &str) -> Option<IdempotencyClaim> {
+    Some(IdempotencyClaim {
+        key: key.to_owned(),
+        request_hash: onegrid_store::audit::sha256_hex(request.as_bytes()),
+    })
+}
+
+async fn create(store: &Arc<dyn Store>, case: Case) -> Case {
+    let record = act_record(&case, "report", None, case.created_at);
+    match store.create_case(case, record, None).await.unwrap() {
+        CreateOutcome::Created(case) => case,
+        other => panic!("expected a new case, got {other:?}"),
+    }
+}
+
+/// The case moved on by one act, as the domain would leave it.
+fn moved(case: &Case, to: CaseState, at: DateTime<Utc>) -> Case {
+    let mut next = case.clone();
+    next.state = to;
+    next.version += 1;
+    next.updated_at = at;
+    next.stage_started_at = at;
+    next.stage_deadline = Some(at + Duration::hours(4));
+    next
+}
+
+async fn cases_are_numbered_and_read_back(store: Arc<dyn Store>) {
+    let first = create(&store, new_case("140702", t0())).await;
+    let second = create(&store, new_case("140702", t0() + Duration::minutes(1))).await;
+    let elsewhere = create(&store, new_case("140703", t0())).await;
+    let next_day = create(&store, new_case("140702", t0() + Duration::hours(24))).await;
+    assert_eq!(first.number, "1407022026030200001");
+    assert_eq!(second.number, "1407022026030200002");
+    assert_eq!(elsewhere.number, "1407032026030200001");
+    assert_eq!(next_day.number, "1407022026030300001");
+
+    assert_eq!(store.case(&first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        store.case_by_number(&second.number).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(store.case("no-such-case").await.unwrap(), None);
+    assert_eq!(store.case_by_number("1").await.unwrap(), None);
+
+    let records = store.case_records(&first.id).await.unwrap();
+    assert_eq!(records.len(), 1);
+    let record = &records[0];
+    assert_eq!(
+        (record.county.as_str(), record.seq, record.act.as_str()),
+        ("140702", 1, "report")
+    );
+    assert_eq!(record.case_id.as_deref(), Some(first.id.as_str()));
+    assert_eq!(record.prev_hash, GENESIS);
+    assert_eq!(record.at, "2026-03-01T16:30:00.000000Z");
+    assert_eq!(record.attachments, vec!["ab".repeat(32)]);
+    assert_eq!(record.details["中文"], "是");
+    let second_records = store.case_records(&second.id).await.unwrap();
+    assert_eq!(second_records[0].seq, 2);
+    assert_eq!(second_records[0].prev_hash, record.hash);
+    assert_eq!(store.record_count().await.unwrap(), 4);
+}
+
+async fn a_claimed_key_replays_and_refuses_another_request(store: Arc<dyn Store>) {
+    let case = new_case("140702", t0());
+    let record = act_record(&case, "report", None, t0());
+    let CreateOutcome::Created(first) = store
+        .create_case(case, record.clone(), claim("k1", "body"))
+        .await
+        .unwrap()
+    else {
+        panic!("the first use of a key creates");
+    };
+    // The retry carries a case of its own (a new id): the first case is answered.
+    let retry = new_case("140702", t0() + Duration::seconds(5));
+    let answer = store
+        .create_case(retry, record.clone(), claim("k1", "body"))
+        .await
+        .unwrap();
+    assert_eq!(answer, CreateOutcome::Replayed(first.clone()));
+    let other = store
+        .create_case(
+            new_case("140702", t0() + Duration::seconds(6)),
+            record.clone(),
+            claim("k1", "another body"),
+        )
+        .await;
+    assert!(matches!(other, Err(StoreError::KeyReused)), "{other:?}");
+    assert_eq!(store.record_count().await.unwrap(), 1);
+    let all = store
+        .list_cases(&CaseFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(all.cases, vec![first.clone()]);
+
+    // Another key, and no key, create.
+    let two = store
+        .create_case(
+            new_case("140702", t0() + Duration::seconds(7)),
+            record.clone(),
+            claim("k2", "body"),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(two, CreateOutcome::Created(ref c) if c.number.ends_with("00002")));
+    let three = store
+        .create_case(
+            new_case("140702", t0() + Duration::seconds(8)),
+            record.clone(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(three, CreateOutcome::Created(ref c) if c.number.ends_with("00003")));
+
+    // After 30 days the key is forgotten: it may carry another request.
+    let later = new_case("140702", t0() + Duration::days(31));
+    let fresh = store
+        .create_case(later.clone(), record, claim("k1", "another body"))
+        .await
+        .unwrap();
+    match fresh {
+        CreateOutcome::Created(case) => assert_eq!(case.id, later.id),
+        other => panic!("an expired key creates afresh, got {other:?}"),
+    }
+    assert_eq!(store.record_count().await.unwrap(), 4);
+}
+
+async fn concurrent_creates_with_one_key_answer_one_case(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let case = new_case("140702", t0() + Duration::milliseconds(i));
+            let record = act_record(&case, "report", None, case.created_at);
+            store
+                .create_case(case, record, claim("same-key", "body"))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut created = Vec::new();
+    let mut replayed = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            CreateOutcome::Created(case) => created.push(case),
+            CreateOutcome::Replayed(case) => replayed.push(case),
+        }
+    }
+    assert_eq!(created.len(), 1, "exactly one create wins");
+    assert_eq!(replayed.len(), 7);
+    assert!(replayed.iter().all(|case| *case == created[0]));
+    assert_eq!(created[0].number, "1407022026030200001");
+    assert_eq!(store.record_count().await.unwrap(), 1);
+    // The losers left no gap in the numbers and no record behind.
+    let next = create(&store, new_case("140702", t0())).await;
+    assert_eq!(next.number, "1407022026030200002");
+    let report = store.verify_records().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.records, 2);
+}
+
+async fn a_stale_version_is_a_conflict(store: Arc<dyn Store>) {
+    let case = create(&store, new_case("140702", t0())).await;
+    let at = t0() + Duration::minutes(10);
+    let accepted = moved(&case, CaseState::Accepted, at);
+    store
+        .update_case(
+            accepted.clone(),
+            1,
+            act_record(&accepted, "accept", Some(CaseState::Reported), at),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.case(&case.id).await.unwrap(), Some(accepted.clone()));
+
+    // Someone else saw version 1 too.
+    let stale = moved(&case, CaseState::Rejected, at);
+    let refused = store
+        .update_case(
+            stale.clone(),
+            1,
+            act_record(&stale, "reject", Some(CaseState::Reported), at),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.case(&case.id).await.unwrap().unwrap().version, 2);
+    assert_eq!(store.case_records(&case.id).await.unwrap().len(), 2);
+
+    // Two at once from version 2: exactly one wins.
+    let mut tasks = Vec::new();
+    for to in [CaseState::Registered, CaseState::Voided] {
+        let store = Arc::clone(&store);
+        let next = moved(&accepted, to, at + Duration::minutes(1));
+        tasks.push(tokio::spawn(async move {
+            let record = act_record(&next, "act", Some(CaseState::Accepted), next.updated_at);
+            store.update_case(next, 2, record).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Err(StoreError::Conflict(_))))
+    );
+    assert_eq!(store.case(&case.id).await.unwrap().unwrap().version, 3);
+    assert_eq!(store.case_records(&case.id).await.unwrap().len(), 3);
+
+    let ghost = new_case("140702", at);
+    let missing = store
+        .update_case(ghost.clone(), 1, act_record(&ghost, "accept", None, at))
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::Conflict(_))),
+        "{missing:?}"
+    );
+    let report = store.verify_records().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.records, 3);
+}
+
+async fn lists_are_newest_first_with_a_cursor(store: Arc<dyn Store>) {
+    let mut made = Vec::new();
+    for (i, county) in ["140702", "140703", "140702", "140702", "140703"]
+        .into_iter()
+        .enumerate()
+    {
+        let at = t0() + Duration::hours(i as i64);
+        made.push(create(&store, new_case(county, at)).await);
+    }
+    let accepted = moved(&made[1], CaseState::Accepted, t0() + Duration::hours(6));
+    store
+        .update_case(
+            accepted.clone(),
+            1,
+            act_record(&accepted, "accept", Some(CaseState::Reported), t0()),
+        )
+        .await
+        .unwrap();
+    made[1] = accepted;
+    let ids = |cases: &[Case]| cases.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    let newest_first: Vec<String> = made.iter().rev().map(|c| c.id.clone()).collect();
+
+    let all = CaseFilter::default();
+    let page1 = store.list_cases(&all, None, 2).await.unwrap();
+    assert_eq!(ids(&page1.cases), newest_first[..2]);
+    assert_eq!(page1.next_cursor.as_deref(), Some(newest_first[1].as_str()));
+    let page2 = store
+        .list_cases(&all, page1.next_cursor.as_deref(), 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page2.cases), newest_first[2..4]);
+    let page3 = store
+        .list_cases(&all, page2.next_cursor.as_deref(), 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page3.cases), newest_first[4..]);
+    assert_eq!(page3.next_cursor, None);
+    let exact = store.list_cases(&all, None, 5).await.unwrap();
+    assert_eq!(exact.next_cursor, None);
+    assert_eq!(exact.cases[3], made[1]);
+
+    let in_county = |code: &str| CaseFilter {
+        region: Some(self::code(code)),
+        ..CaseFilter::default()
+    };
+    let county = store
+        .list_cases(&in_county("140703"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&county.cases), [made[4].id.clone(), made[1].id.clone()]);
+    let city = store
+        .list_cases(&in_county("140700"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(city.cases.len(), 5);
+    let township = store
+        .list_cases(&in_county("140702001"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(township.cases.len(), 3);
+    let grid = store
+        .list_cases(&in_county("140703001001001"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(grid.cases.len(), 2);
+    let states = CaseFilter {
+        states: vec![CaseState::Accepted, CaseState::Closed],
+        ..CaseFilter::default()
+    };
+    assert_eq!(
+        ids(&store.list_cases(&states, None, 10).await.unwrap().cases),
+        [made[1].id.clone()]
+    );
+    let window = CaseFilter {
+        created_from: Some(t0() + Duration::hours(1)),
+        created_to: Some(t0() + Duration::hours(3)),
+        category: Some("01".to_owned()),
+        channel: Some(Channel::Resident),
+        tier: Some(Tier::Township),
+        overdue: Some(false),
+        ..CaseFilter::default()
+    };
+    assert_eq!(
+        ids(&store.list_cases(&window, None, 10).await.unwrap().cases),
+        [made[2].id.clone(), made[1].id.clone()]
+    );
+    let none = CaseFilter {
+        overdue: Some(true),
+        ..CaseFilter::default()
+    };
+    assert!(
+        store
+            .list_cases(&none, None, 10)
+            .await
+            .unwrap()
+            .cases
+            .is_empty()
+    );
+    let unit = CaseFilter {
+        unit: Some("市政".to_owned()),
+        category: Some("0102".to_owned()),
+        ..CaseFilter::default()
+    };
+    assert!(
+        store
+            .list_cases(&unit, None, 10)
+            .await
+            .unwrap()
+            .cases
+            .is_empty()
+    );
+}
+
+/// Ids are ordered byte by byte (UUIDv7 text), on every engine, whatever its collation.
+async fn list_order_is_the_byte_order_of_ids(store: Arc<dyn Store>) {
+    for id in ["B", "a", "A", "b", "_", "0"] {
+        let mut case = new_case("140702", t0());
+        case.id = id.to_owned();
+        create(&store, case).await;
+    }
+    let page = store
+        .list_cases(&CaseFilter::default(), None, 3)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["b", "a", "_"]);
+    let rest = store
+        .list_cases(&CaseFilter::default(), page.next_cursor.as_deref(), 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = rest.cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["B", "A", "0"]);
+}
+
+async fn the_sweep_selects_open_cases_past_their_deadline(store: Arc<dyn Store>) {
+    let due = |minutes: i64| Some(t0() + Duration::minutes(minutes));
+    let mut cases = Vec::new();
+    for (state, deadline, stage_overdue) in [
+        (CaseState::Reported, due(60), false),    // 0: past at +90
+        (CaseState::Handling, due(120), false),   // 1: past at +150
+        (CaseState::Reported, due(30), true),     // 2: already marked
+        (CaseState::Suspended, due(30), false),   // 3: suspended: waits
+        (CaseState::Closed, due(30), false),      // 4: not open
+        (CaseState::Accepted, None, false),       // 5: no deadline
+        (CaseState::Registered, due(100), false), // 6: past at +150
+    ] {
+        let mut case = new_case("140702", t0());
+        case.state = state;
+        case.stage_deadline = deadline;
+        case.stage_overdue = stage_overdue;
+        cases.push(create(&store, case).await);
+    }
+    let ids = |cases: Vec<Case>| cases.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let at_90 = store
+        .cases_past_deadline(t0() + Duration::minutes(90), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(at_90), [cases[0].id.clone()]);
+    let at_150 = store
+        .cases_past_deadline(t0() + Duration::minutes(150), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(at_150),
+        [
+            cases[0].id.clone(),
+            cases[6].id.clone(),
+            cases[1].id.clone()
+        ]
+    );
+    let limited = store
+        .cases_past_deadline(t0() + Duration::minutes(150), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(limited), [cases[0].id.clone()]);
+    // Marked overdue by the sweep: no longer selected.
+    let mut marked = moved(&cases[0], CaseState::Reported, t0() + Duration::minutes(91));
+    marked.stage_deadline = cases[0].stage_deadline;
+    marked.stage_overdue = true;
+    marked.overdue = true;
+    store
+        .update_case(
+            marked.clone(),
+            1,
+            act_record(&marked, "mark_overdue", Some(CaseState::Reported), t0()),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .cases_past_deadline(t0() + Duration::minutes(90), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let overdue = CaseFilter {
+        overdue: Some(true),
+        ..CaseFilter::default()
+    };
+    let listed = store.list_cases(&overdue, None, 10).await.unwrap();
+    assert_eq!(listed.cases, vec![marked]);
+}
+
+async fn records_chain_and_checkpoint(store: Arc<dyn Store>) {
+    assert!(
+        !store.write_checkpoint(t0()).await.unwrap(),
+        "nothing to checkpoint"
+    );
+    let one = create(&store, new_case("140702", t0())).await;
+    create(&store, new_case("140703", t0())).await;
+    let accepted = moved(&one, CaseState::Accepted, t0() + Duration::minutes(5));
+    store
+        .update_case(
+            accepted.clone(),
+            1,
+            act_record(
+                &accepted,
+                "accept",
+                Some(CaseState::Reported),
+                accepted.updated_at,
+            ),
+        )
+        .await
+        .unwrap();
+    let report = store.verify_records().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(
+        (report.records, report.chains, report.checkpoints),
+        (3, 2, 0)
+    );
+    let records = store.case_records(&one.id).await.unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].prev_hash, records[0].hash);
+    assert_eq!(records[1].from_state.as_deref(), Some("reported"));
+
+    assert!(store.write_checkpoint(t0()).await.unwrap());
+    assert!(
+        !store.write_checkpoint(t0()).await.unwrap(),
+        "heads did not move"
+    );
+    store
+        .append_records(vec![NewRecord {
+            county: SYSTEM_CHAIN.to_owned(),
+            case_id: None,
+            act: "login_failed".to_owned(),
+            actor: "system".to_owned(),
+            role: "system".to_owned(),
+            from_state: None,
+            to_state: None,
+            at: t0() + Duration::microseconds(123_456_789),
+            note: String::new(),
+            attachments: vec![],
+            details: serde_json::json!({}),
+        }])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .write_checkpoint(t0() + Duration::hours(1))
+            .await
+            .unwrap()
+    );
+    let report = store.verify_records().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(
+        (report.records, report.chains, report.checkpoints),
+        (4, 3, 2)
+    );
+    assert_eq!(store.record_count().await.unwrap(), 4);
+}
+
+async fn concurrent_appends_keep_every_chain_whole(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let writer = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let mut batch = Vec::new();
+            for county in ["140702", "140703", "140702"] {
+                let mut record = act_record(&new_case(county, t0()), "urge", None, t0());
+                record.note = format!("第{i}批");
+                batch.push(record);
+            }
+            if i % 2 == 0 {
+                batch.reverse();
+            }
+            writer.append_records(batch).await.unwrap();
+        }));
+        if i % 10 == 0 {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                store.write_checkpoint(Utc::now()).await.unwrap();
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    store.write_checkpoint(Utc::now()).await.unwrap();
+    let report = store.verify_records().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!((report.records, report.chains), (90, 2));
+    assert!(report.checkpoints >= 1);
+}
+
+async fn attachments_are_stored_once(store: Arc<dyn Store>) {
+    let bytes = vec![0u8, 1, 2, 255, 0];
+    let hash = store
+        .put_attachment("image/jpeg", bytes.clone())
+        .await
+        .unwrap();
+    assert_eq!(hash, onegrid_store::audit::sha256_hex(&bytes));
+    let again = store
+        .put_attachment("image/png", bytes.clone())
+        .await
+        .unwrap();
+    assert_eq!(again, hash);
+    let stored = store.attachment(&hash).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.content_type.as_str(), stored.bytes),
+        ("image/jpeg", bytes)
+    );
+    assert!(store.attachment(&"0".repeat(64)).await.unwrap().is_none());
+}
+
+/// Every story, on every engine: `mod sqlite` and `mod postgres` hold one test per story.
+macro_rules! stories {
     ($($story:ident),* $(,)?) => {
         mod sqlite {
             $(
@@ -188,6 +821,23 @@ macro_rules! sqlite_stories {
                     let store = onegrid_store::open(&super::Location::Directory(dir.path().to_owned()))
                         .await
                         .unwrap();
+                    assert_eq!(store.engine(), "sqlite");
+                    super::$story(store).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    let Some(database) = super::support::PgDatabase::create().await else {
+                        return;
+                    };
+                    let store = onegrid_store::open(&super::Location::Postgres(database.url.clone()))
+                        .await
+                        .unwrap();
+                    assert_eq!(store.engine(), "postgres");
                     super::$story(store).await;
                 }
             )*
@@ -195,11 +845,21 @@ macro_rules! sqlite_stories {
     };
 }
 
-sqlite_stories!(
+stories!(
     regions_keep_history_and_retire,
     areas_are_all_or_nothing,
     concurrent_writes_group_and_one_failure_spoils_no_other,
     meta_is_kept,
+    cases_are_numbered_and_read_back,
+    a_claimed_key_replays_and_refuses_another_request,
+    concurrent_creates_with_one_key_answer_one_case,
+    a_stale_version_is_a_conflict,
+    lists_are_newest_first_with_a_cursor,
+    list_order_is_the_byte_order_of_ids,
+    the_sweep_selects_open_cases_past_their_deadline,
+    records_chain_and_checkpoint,
+    concurrent_appends_keep_every_chain_whole,
+    attachments_are_stored_once,
 );
 
 #[tokio::test]
@@ -215,9 +875,74 @@ async fn sqlite_acknowledged_writes_survive_a_reopen() {
     assert_eq!(store.engine(), "sqlite");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reopens_with_its_data_and_migrations_applied_once() {
+    let Some(database) = support::PgDatabase::create().await else {
+        return;
+    };
+    let location = Location::Postgres(database.url.clone());
+    {
+        let store = onegrid_store::open(&location).await.unwrap();
+        store.set_meta("durable", "yes").await.unwrap();
+    }
+    let store = onegrid_store::open(&location).await.unwrap();
+    assert_eq!(store.meta("durable").await.unwrap().as_deref(), Some("yes"));
+    assert_eq!(store.engine(), "postgres");
+}
+
 #[tokio::test]
-async fn postgres_urls_are_refused_until_the_engine_exists() {
+async fn an_unreachable_postgres_is_an_error() {
+    // Nothing listens on port 1: the open fails (no panic, no hang).
     let refused =
-        onegrid_store::open(&Location::Postgres("postgres://127.0.0.1/x".to_owned())).await;
-    assert!(refused.is_err());
+        onegrid_store::open(&Location::Postgres("postgres://127.0.0.1:1/x".to_owned())).await;
+    assert!(matches!(refused, Err(StoreError::Database(_))));
+}
+
+/// An append holds its county's chain head until it commits: appends to that county wait,
+/// appends to another county do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_appends_wait_only_on_their_own_county() {
+    use sqlx::Connection;
+
+    let Some(database) = support::PgDatabase::create().await else {
+        return;
+    };
+    let store = onegrid_store::open(&Location::Postgres(database.url.clone()))
+        .await
+        .unwrap();
+    let record = |county: &str| act_record(&new_case(county, t0()), "urge", None, t0());
+    store
+        .append_records(vec![record("140702"), record("140703")])
+        .await
+        .unwrap();
+    // Someone holds 140702's head, as an append in flight would.
+    let mut holder = database.connect().await;
+    let mut tx = holder.begin().await.unwrap();
+    sqlx::query("SELECT seq FROM chain_heads WHERE county_code = '140702' FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    let waiting = {
+        let store = Arc::clone(&store);
+        let record = record("140702");
+        tokio::spawn(async move { store.append_records(vec![record]).await })
+    };
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        store.append_records(vec![record("140703")]),
+    )
+    .await
+    .expect("another county's append does not wait")
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the same county's append waits");
+    tx.commit().await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+        .await
+        .expect("the append goes on once the head is free")
+        .unwrap()
+        .unwrap();
+    let report = store.verify_records().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!((report.records, report.chains), (4, 2));
 }
