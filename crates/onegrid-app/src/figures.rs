@@ -117,11 +117,62 @@ impl App {
             .ok_or_else(|| AppError::not_found(format!("region {code}")))
     }
 
+    /// The rollup rows that make up an area: a city or province is the sum of its counties
+    /// (see `metrics::rollup_keys`); anything else has rows of its own.
+    fn rollup_areas(&self, area: &str) -> Vec<String> {
+        let Ok(code) = RegionCode::parse(area) else {
+            return vec![area.to_owned()];
+        };
+        if code.level() > onegrid_domain::Level::City {
+            return vec![area.to_owned()];
+        }
+        let prefix = match code.level() {
+            onegrid_domain::Level::Province => &area[..2],
+            _ => &area[..4],
+        };
+        let atlas = self.atlas();
+        let mut counties: Vec<String> = atlas
+            .all_regions()
+            .filter(|r| r.level() == onegrid_domain::Level::County)
+            .map(|r| r.code.to_string())
+            .filter(|c| c.starts_with(prefix))
+            .collect();
+        counties.sort();
+        counties
+    }
+
     /// The counters of each area (region or grid codes, or `unit:…`) over a period.
     pub async fn counters(&self, areas: &[String], period: Period) -> AppResult<Vec<Counters>> {
         let (from, to) = period.bounds();
-        let sums = self.store().rollup_sums(areas, "", "", &from, &to).await?;
-        Ok(sums.into_iter().map(|(_, counters)| counters).collect())
+        let mut out = Vec::with_capacity(areas.len());
+        for area in areas {
+            let parts = self.rollup_areas(area);
+            let sums = self.store().rollup_sums(&parts, "", "", &from, &to).await?;
+            out.push(
+                sums.into_iter()
+                    .fold(Counters::default(), |total, (_, c)| total.plus(c)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// One area's rollups broken down by 大类, channel or day; a city or province sums its
+    /// counties'.
+    pub async fn breakdown(
+        &self,
+        area: &str,
+        by: Breakdown,
+        period: Period,
+    ) -> AppResult<Vec<(String, Counters)>> {
+        let (from, to) = period.bounds();
+        let mut merged: std::collections::BTreeMap<String, Counters> = Default::default();
+        for part in self.rollup_areas(area) {
+            for (key, counters) in self.store().rollup_breakdown(&part, by, &from, &to).await? {
+                let entry = merged.entry(key).or_default();
+                *entry = entry.plus(counters);
+            }
+        }
+        Ok(merged.into_iter().collect())
     }
 
     /// A region's (or grid's) figures, its channel and category mix, and its children's
@@ -141,18 +192,15 @@ impl App {
         let mut areas = vec![code.to_string()];
         areas.extend(children.iter().cloned());
         let counters = self.counters(&areas, period).await?;
-        let (from, to) = period.bounds();
         let channels = self
-            .store()
-            .rollup_breakdown(code.as_str(), Breakdown::Channel, &from, &to)
+            .breakdown(code.as_str(), Breakdown::Channel, period)
             .await?
             .into_iter()
             .filter_map(|(channel, c)| Some((channel.parse::<Channel>().ok()?, c.reported)))
             .collect();
         let rules = self.rules();
         let mut categories: Vec<(String, String, i64)> = self
-            .store()
-            .rollup_breakdown(code.as_str(), Breakdown::Category, &from, &to)
+            .breakdown(code.as_str(), Breakdown::Category, period)
             .await?
             .into_iter()
             .map(|(major, c)| {

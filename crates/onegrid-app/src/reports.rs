@@ -112,15 +112,8 @@ impl App {
         let ranking = self
             .rank_children(code, period, &RankBy::Composite(default_weights()))
             .await?;
-        let end = period.to.succ_opt().unwrap_or(period.to);
         let days = self
-            .store()
-            .rollup_breakdown(
-                code.as_str(),
-                Breakdown::Day,
-                &period.from.format("%Y-%m-%d").to_string(),
-                &end.format("%Y-%m-%d").to_string(),
-            )
+            .breakdown(code.as_str(), Breakdown::Day, period)
             .await?;
         // Months for periods longer than ~two months, ISO weeks otherwise.
         let monthly = (period.to - period.from).num_days() > 62;

@@ -352,9 +352,14 @@ pub struct RollupKey {
     pub channel: String,
 }
 
-/// The rows a case counts in: every area of its chain (grid up to province) for all
-/// categories and channels; its county and city by 大类 and by channel (for the mixes and the
-/// high-frequency categories); the unit it is dispatched to.
+/// The rows a case counts in: every area of its chain from the grid up to its county, for
+/// all categories and channels, by 大类 and by channel (the mixes and the high-frequency
+/// categories); the unit it is dispatched to.
+///
+/// Cities and provinces have no rows of their own: their figures are the sum of their
+/// counties' rows (11 counties × 365 days for 晋中市's year). Every case of a province would
+/// otherwise update the same city and province rows, and on a distributed store every write
+/// would queue behind one row lock; this way writes in different counties never meet.
 pub fn rollup_keys(case: &Case) -> Vec<RollupKey> {
     let day = crate::calendar::business_date(case.created_at)
         .format("%Y-%m-%d")
@@ -365,17 +370,22 @@ pub fn rollup_keys(case: &Case) -> Vec<RollupKey> {
         category: category.to_owned(),
         channel: channel.to_owned(),
     };
-    let mut keys: Vec<RollupKey> = case.chain.iter().map(|area| key(area, "", "")).collect();
-    if case.chain.is_empty() {
-        keys.push(key(&case.county, "", ""));
-    }
+    // Codes below the county are longer than 6 digits; the county is the case's own.
+    let mut areas: Vec<&str> = case
+        .chain
+        .iter()
+        .filter(|area| area.len() > 6)
+        .map(String::as_str)
+        .collect();
+    areas.push(&case.county);
     let major = case
         .category
         .as_deref()
         .and_then(|c| c.get(..2))
         .unwrap_or("00");
-    let city = format!("{}00", &case.county[..4.min(case.county.len())]);
-    for area in [case.county.as_str(), city.as_str()] {
+    let mut keys = Vec::with_capacity(areas.len() * 3 + 1);
+    for area in areas {
+        keys.push(key(area, "", ""));
         keys.push(key(area, major, ""));
         keys.push(key(area, "", case.channel.as_str()));
     }

@@ -10,6 +10,7 @@ pub mod audit;
 mod postgres;
 mod sqlite;
 mod sqlite_cases;
+mod sqlite_writer_state;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::Breakdown;
 use crate::sqlite_cases;
+use crate::sqlite_writer_state::WriterState;
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
     IdempotencyClaim, NewRecord, NewUser, Record, RegionUpsert, Store, StoreError, StoreResult,
@@ -51,7 +52,11 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A write that runs inside the writer task's transaction and is answered after the commit.
 trait WriteJob: Send {
     /// Runs the write; `false` when it failed and its savepoint must be rolled back.
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool>;
+    fn run<'c>(
+        &'c mut self,
+        conn: &'c mut SqliteConnection,
+        state: &'c mut WriterState,
+    ) -> BoxFuture<'c, bool>;
     /// Answers the caller once the group's fate is known.
     fn finish(self: Box<Self>, commit_error: Option<&str>);
 }
@@ -65,14 +70,23 @@ struct TypedJob<T, F> {
 impl<T, F> WriteJob for TypedJob<T, F>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    F: for<'c> FnOnce(
+            &'c mut SqliteConnection,
+            &'c mut WriterState,
+        ) -> BoxFuture<'c, StoreResult<T>>
+        + Send
+        + 'static,
 {
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool> {
+    fn run<'c>(
+        &'c mut self,
+        conn: &'c mut SqliteConnection,
+        state: &'c mut WriterState,
+    ) -> BoxFuture<'c, bool> {
         Box::pin(async move {
             let Some(work) = self.work.take() else {
                 return false;
             };
-            let outcome = work(conn).await;
+            let outcome = work(conn, state).await;
             let ok = outcome.is_ok();
             self.outcome = Some(outcome);
             ok
@@ -147,7 +161,10 @@ impl SqliteStore {
     async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+        F: for<'c> FnOnce(
+                &'c mut SqliteConnection,
+                &'c mut WriterState,
+            ) -> BoxFuture<'c, StoreResult<T>>
             + Send
             + 'static,
     {
@@ -170,6 +187,7 @@ async fn writer_loop(
     mut jobs: mpsc::Receiver<Box<dyn WriteJob>>,
     ack_before_commit: bool,
 ) {
+    let mut state = WriterState::default();
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -192,7 +210,13 @@ async fn writer_loop(
                 broken = Some(error.to_string());
                 break;
             }
-            let ok = job.run(&mut conn).await;
+            state.begin_job();
+            let ok = job.run(&mut conn, &mut state).await;
+            if ok {
+                state.keep_job();
+            } else {
+                state.undo_job();
+            }
             let end = if ok {
                 sqlx::raw_sql("RELEASE job").execute(&mut conn).await
             } else {
@@ -205,6 +229,11 @@ async fn writer_loop(
                 broken = Some(error.to_string());
                 break;
             }
+        }
+        if broken.is_none()
+            && let Err(error) = state.flush(&mut conn).await
+        {
+            broken = Some(error.to_string());
         }
         if ack_before_commit && broken.is_none() {
             for job in group.drain(..) {
@@ -223,6 +252,7 @@ async fn writer_loop(
         if let Some(message) = &commit_error {
             tracing::error!(%message, "a write group failed and was rolled back");
             let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+            state.forget();
         }
         for job in group {
             job.finish(commit_error.as_deref());
@@ -413,7 +443,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply_divisions(&self, change: DivisionChange) -> StoreResult<DivisionSummary> {
-        self.write(move |conn| {
+        self.write(move |conn, _state| {
             Box::pin(async move {
                 let at = change.at.unwrap_or_else(Utc::now);
                 let mut summary = DivisionSummary::default();
@@ -447,7 +477,7 @@ impl Store for SqliteStore {
         regions: Vec<RegionUpsert>,
         areas: Vec<AreaRecord>,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, _state| {
             Box::pin(async move {
                 let at = Utc::now();
                 for region in &regions {
@@ -521,7 +551,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_users(&self, users: Vec<NewUser>) -> StoreResult<usize> {
-        self.write(move |conn| {
+        self.write(move |conn, _state| {
             Box::pin(async move {
                 let at = Utc::now();
                 let mut added = 0;
@@ -579,7 +609,7 @@ impl Store for SqliteStore {
     async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
         let key = key.to_owned();
         let value = value.to_owned();
-        self.write(move |conn| {
+        self.write(move |conn, _state| {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO meta (key, value) VALUES (?, ?)
@@ -601,8 +631,10 @@ impl Store for SqliteStore {
         record: NewRecord,
         claim: Option<IdempotencyClaim>,
     ) -> StoreResult<CreateOutcome> {
-        self.write(move |conn| {
-            Box::pin(async move { sqlite_cases::create_case(conn, case, record, claim).await })
+        self.write(move |conn, _state| {
+            Box::pin(
+                async move { sqlite_cases::create_case(conn, _state, case, record, claim).await },
+            )
         })
         .await
     }
@@ -613,9 +645,9 @@ impl Store for SqliteStore {
         expected_version: u32,
         record: NewRecord,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, _state| {
             Box::pin(async move {
-                sqlite_cases::update_case(conn, case, expected_version, record).await
+                sqlite_cases::update_case(conn, _state, case, expected_version, record).await
             })
         })
         .await
@@ -680,10 +712,10 @@ impl Store for SqliteStore {
     }
 
     async fn append_records(&self, records: Vec<NewRecord>) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, _state| {
             Box::pin(async move {
                 for record in &records {
-                    sqlite_cases::append_record(conn, record).await?;
+                    sqlite_cases::append_record(conn, _state, record).await?;
                 }
                 Ok(())
             })
@@ -692,8 +724,8 @@ impl Store for SqliteStore {
     }
 
     async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool> {
-        self.write(move |conn| {
-            Box::pin(async move { sqlite_cases::write_checkpoint(conn, at).await })
+        self.write(move |conn, _state| {
+            Box::pin(async move { sqlite_cases::write_checkpoint(conn, _state, at).await })
         })
         .await
     }
@@ -713,7 +745,7 @@ impl Store for SqliteStore {
         let hash = crate::audit::sha256_hex(&bytes);
         let content_type = content_type.to_owned();
         let key = hash.clone();
-        self.write(move |conn| {
+        self.write(move |conn, _state| {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO attachments (hash, content_type, size, bytes, created_at)
@@ -755,8 +787,10 @@ impl Store for SqliteStore {
     }
 
     async fn rebuild_rollups(&self) -> StoreResult<u64> {
-        self.write(|conn| Box::pin(async move { sqlite_cases::rebuild_rollups(conn).await }))
-            .await
+        self.write(|conn, state| {
+            Box::pin(async move { sqlite_cases::rebuild_rollups(conn, state).await })
+        })
+        .await
     }
 
     async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>> {

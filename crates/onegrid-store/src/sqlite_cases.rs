@@ -13,6 +13,7 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use crate::audit::{
     GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash, time_text,
 };
+use crate::sqlite_writer_state::WriterState;
 use crate::{
     CaseFilter, CasePage, CreateOutcome, IDEMPOTENCY_DAYS, IdempotencyClaim, StoreError,
     StoreResult,
@@ -41,6 +42,7 @@ fn chain_code(case: &Case, level: Level) -> Option<&str> {
 /// The case number: county code, the day in Asia/Shanghai and a daily sequence.
 async fn next_number(
     conn: &mut SqliteConnection,
+    state: &mut WriterState,
     county: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<String> {
@@ -48,20 +50,13 @@ async fn next_number(
         StoreError::Corrupt("UTC+8 is a valid offset".to_owned()) // cannot happen
     })?;
     let day = at.with_timezone(&shanghai).format("%Y%m%d").to_string();
-    let last: i64 = sqlx::query_scalar(
-        "INSERT INTO case_counters (county_code, day, last) VALUES (?, ?, 1)
-         ON CONFLICT (county_code, day) DO UPDATE SET last = last + 1
-         RETURNING last",
-    )
-    .bind(county)
-    .bind(&day)
-    .fetch_one(&mut *conn)
-    .await?;
+    let last = state.next_counter(conn, county, &day).await?;
     Ok(format!("{county}{day}{last:05}"))
 }
 
 pub(crate) async fn create_case(
     conn: &mut SqliteConnection,
+    state: &mut WriterState,
     mut case: Case,
     record: NewRecord,
     claim: Option<IdempotencyClaim>,
@@ -90,9 +85,9 @@ pub(crate) async fn create_case(
                 .await?;
         }
     }
-    case.number = next_number(conn, &case.county, case.created_at).await?;
+    case.number = next_number(conn, state, &case.county, case.created_at).await?;
     let body = to_json(&case)?;
-    apply_rollups(conn, None, &case).await?;
+    state.add_rollups(rollup_changes(None, &case));
     sqlx::query(
         "INSERT INTO cases (id, number, county_code, township_code, village_code, grid_code,
                             state, tier, channel, category, urgency, unit, overdue, stage_overdue,
@@ -123,7 +118,7 @@ pub(crate) async fn create_case(
     .await?;
     let mut record = record;
     record.case_id = Some(case.id.clone());
-    append_record(conn, &record).await?;
+    append_record(conn, state, &record).await?;
     if let Some(claim) = claim {
         sqlx::query(
             "INSERT INTO idempotency_keys (key, request_hash, case_id, response, created_at)
@@ -140,15 +135,18 @@ pub(crate) async fn create_case(
     Ok(CreateOutcome::Created(case))
 }
 
-/// Adds what a case's change does to the rollups, in the writer's transaction.
+/// Adds what a case's change does to the rollups, directly (the rebuild's path; case changes
+/// go through the writer state's buffer).
 async fn apply_rollups(
     conn: &mut SqliteConnection,
     before: Option<&Case>,
     after: &Case,
 ) -> StoreResult<()> {
+    let single =
+        rollup_upsert_sql("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (key, delta) in rollup_changes(before, after) {
         let values = delta.fields();
-        sqlx::query(ROLLUP_UPSERT)
+        sqlx::query(sqlx::AssertSqlSafe(single.clone()))
             .bind(&key.area)
             .bind(&key.category)
             .bind(&key.channel)
@@ -177,12 +175,18 @@ async fn apply_rollups(
     Ok(())
 }
 
-const ROLLUP_UPSERT: &str = "INSERT INTO rollups (area_code, category, channel, day, reported, accepted,
+/// The upsert of rollup rows, for the given `VALUES` placeholders: adds to existing rows.
+pub(crate) fn rollup_upsert_sql(placeholders: &str) -> String {
+    format!("{ROLLUP_INSERT} VALUES {placeholders} {ROLLUP_ON_CONFLICT}")
+}
+
+const ROLLUP_INSERT: &str =
+    "INSERT INTO rollups (area_code, category, channel, day, reported, accepted,
         rejected, registered, dispatched, handled, handled_on_time, closed, closed_on_time,
         reworked, extended, overdue, voided, evaluated, satisfied, settled_in_grid,
-        settled_in_township, handle_seconds)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (area_code, category, channel, day) DO UPDATE SET
+        settled_in_township, handle_seconds)";
+
+const ROLLUP_ON_CONFLICT: &str = "ON CONFLICT (area_code, category, channel, day) DO UPDATE SET
         reported = reported + excluded.reported, accepted = accepted + excluded.accepted,
         rejected = rejected + excluded.rejected, registered = registered + excluded.registered,
         dispatched = dispatched + excluded.dispatched, handled = handled + excluded.handled,
@@ -278,7 +282,12 @@ pub(crate) async fn rollup_breakdown(
 }
 
 /// Recomputes every rollup row from the cases.
-pub(crate) async fn rebuild_rollups(conn: &mut SqliteConnection) -> StoreResult<u64> {
+pub(crate) async fn rebuild_rollups(
+    conn: &mut SqliteConnection,
+    state: &mut WriterState,
+) -> StoreResult<u64> {
+    // Changes buffered by earlier jobs of this group are about to be counted from the cases.
+    state.flush_rollups(conn).await?;
     sqlx::query("DELETE FROM rollups")
         .execute(&mut *conn)
         .await?;
@@ -294,6 +303,7 @@ pub(crate) async fn rebuild_rollups(conn: &mut SqliteConnection) -> StoreResult<
 
 pub(crate) async fn update_case(
     conn: &mut SqliteConnection,
+    state: &mut WriterState,
     case: Case,
     expected_version: u32,
     record: NewRecord,
@@ -342,26 +352,18 @@ pub(crate) async fn update_case(
             None => StoreError::Conflict(format!("case {} does not exist", case.id)),
         });
     }
-    apply_rollups(conn, before.as_ref(), &case).await?;
-    append_record(conn, &record).await
+    state.add_rollups(rollup_changes(before.as_ref(), &case));
+    append_record(conn, state, &record).await
 }
 
 /// Appends one record to its county's chain, moving the chain's head.
 pub(crate) async fn append_record(
     conn: &mut SqliteConnection,
+    state: &mut WriterState,
     record: &NewRecord,
 ) -> StoreResult<()> {
-    let head = sqlx::query("SELECT seq, hash FROM chain_heads WHERE county_code = ?")
-        .bind(&record.county)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let (seq, prev_hash) = match head {
-        Some(row) => (
-            row.try_get::<i64, _>("seq")? + 1,
-            row.try_get::<String, _>("hash")?,
-        ),
-        None => (1, GENESIS.to_owned()),
-    };
+    let (last_seq, prev_hash) = state.head(conn, &record.county).await?;
+    let seq = last_seq + 1;
     let id = uuid::Uuid::now_v7().to_string();
     let at = time_text(record.at);
     let attachments = serde_json::to_string(&record.attachments)
@@ -407,15 +409,7 @@ pub(crate) async fn append_record(
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO chain_heads (county_code, seq, hash) VALUES (?, ?, ?)
-         ON CONFLICT (county_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(&record.county)
-    .bind(seq)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
+    state.move_head(&record.county, seq, hash);
     Ok(())
 }
 
@@ -443,8 +437,10 @@ pub(crate) fn record_from_row(row: &SqliteRow) -> StoreResult<Record> {
 
 pub(crate) async fn write_checkpoint(
     conn: &mut SqliteConnection,
+    state: &mut WriterState,
     at: DateTime<Utc>,
 ) -> StoreResult<bool> {
+    state.flush_heads(conn).await?;
     let rows = sqlx::query("SELECT county_code, seq, hash FROM chain_heads ORDER BY county_code")
         .fetch_all(&mut *conn)
         .await?;

@@ -50,7 +50,7 @@ CREATE TABLE records (
     prev_hash    TEXT NOT NULL,
     hash         TEXT NOT NULL,
     PRIMARY KEY (county_code, seq)
-);
+) WITHOUT ROWID; -- stored in chain order, so that verifying reads it front to back
 CREATE INDEX records_case ON records (case_id, county_code, seq);
 
 -- The head of each county's chain: appends read and move it in the same transaction.
