@@ -10,6 +10,14 @@ use onegrid_domain::Level;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// New cases straight through the use case (no HTTP), from many tasks at once: what the
+    /// store and the writer can take, to compare with the HTTP figure.
+    IntakeDirect {
+        #[arg(long, default_value_t = 20_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 256)]
+        tasks: usize,
+    },
     /// Point → grid lookups on one core over the stored grids (run `onegrid demo` first).
     Locate {
         /// How many random points inside the grids' bounding box.
@@ -117,6 +125,7 @@ impl SplitMix {
 
 pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::IntakeDirect { cases, tasks } => intake_direct(app, cases, tasks).await,
         BenchCommand::Locate {
             points,
             seed,
@@ -1118,4 +1127,53 @@ mod mixed {
         println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(())
     }
+}
+
+async fn intake_direct(app: &App, cases: usize, tasks: usize) -> anyhow::Result<()> {
+    use onegrid_app::cases::{Actor, ReportInput};
+    let per_task = cases.div_ceil(tasks.max(1));
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for task in 0..tasks {
+        let app = app.clone();
+        handles.push(tokio::spawn(async move {
+            let actor = Actor {
+                name: "bench".to_owned(),
+                role: "resident".to_owned(),
+            };
+            for n in 0..per_task {
+                let input = ReportInput {
+                    description: format!("直接压测事件 {task}-{n}"),
+                    lon: Some(112.75),
+                    lat: Some(37.69),
+                    grid: None,
+                    address: None,
+                    channel: onegrid_domain::case::Channel::Resident,
+                    category: None,
+                    urgency: None,
+                    reporter: Default::default(),
+                    attachments: vec![],
+                };
+                let key = format!("direct-{task}-{n}-{}", std::process::id());
+                app.report_case(input, &actor, Some(&key)).await?;
+            }
+            Ok::<_, onegrid_app::AppError>(())
+        }));
+    }
+    for handle in handles {
+        handle.await??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let total = per_task * tasks;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "benchmark": "intake-direct",
+            "cases": total,
+            "tasks": tasks,
+            "seconds": seconds,
+            "cases_per_second": total as f64 / seconds,
+        }))?
+    );
+    Ok(())
 }
