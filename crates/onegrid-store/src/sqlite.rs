@@ -59,9 +59,14 @@ trait WriteJob: Send {
     ) -> BoxFuture<'c, bool>;
     /// Answers the caller once the group's fate is known.
     fn finish(self: Box<Self>, commit_error: Option<&str>);
+    /// A buffered job writes nothing itself (its rows wait in the writer state), so it needs
+    /// no savepoint; any other job writes directly and runs after the buffered rows are
+    /// flushed, inside a savepoint of its own.
+    fn buffered(&self) -> bool;
 }
 
 struct TypedJob<T, F> {
+    buffered: bool,
     work: Option<F>,
     outcome: Option<StoreResult<T>>,
     reply: oneshot::Sender<StoreResult<T>>,
@@ -91,6 +96,10 @@ where
             self.outcome = Some(outcome);
             ok
         })
+    }
+
+    fn buffered(&self) -> bool {
+        self.buffered
     }
 
     fn finish(self: Box<Self>, commit_error: Option<&str>) {
@@ -173,7 +182,9 @@ impl SqliteStore {
                     Err(error) => tracing::error!(%error, "cannot start the writer's runtime"),
                 }
             })
-            .map_err(|error| StoreError::Unsupported(format!("cannot start the writer: {error}")))?;
+            .map_err(|error| {
+                StoreError::Unsupported(format!("cannot start the writer: {error}"))
+            })?;
         Ok(SqliteStore {
             reads,
             writes: sender,
@@ -191,8 +202,36 @@ impl SqliteStore {
             + Send
             + 'static,
     {
+        self.send_job(false, work).await
+    }
+
+    /// Like `write`, for work that only buffers rows in the writer state.
+    async fn write_buffered<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut SqliteConnection,
+                &'c mut WriterState,
+            ) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        self.send_job(true, work).await
+    }
+
+    async fn send_job<T, F>(&self, buffered: bool, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut SqliteConnection,
+                &'c mut WriterState,
+            ) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = TypedJob {
+            buffered,
             work: Some(work),
             outcome: None,
             reply,
@@ -249,9 +288,19 @@ async fn writer_loop(
         let group_started = std::time::Instant::now();
         let mut broken = None;
         for job in group.iter_mut() {
-            if let Err(error) = sqlx::raw_sql("SAVEPOINT job").execute(&mut conn).await {
-                broken = Some(error.to_string());
-                break;
+            let buffered = job.buffered();
+            if !buffered {
+                // Direct writers see everything buffered before them.
+                if state.has_pending()
+                    && let Err(error) = state.flush(&mut conn).await
+                {
+                    broken = Some(error.to_string());
+                    break;
+                }
+                if let Err(error) = sqlx::raw_sql("SAVEPOINT job").execute(&mut conn).await {
+                    broken = Some(error.to_string());
+                    break;
+                }
             }
             state.begin_job();
             let ok = job.run(&mut conn, &mut state).await;
@@ -259,6 +308,9 @@ async fn writer_loop(
                 state.keep_job();
             } else {
                 state.undo_job();
+            }
+            if buffered {
+                continue;
             }
             let end = if ok {
                 sqlx::raw_sql("RELEASE job").execute(&mut conn).await
@@ -683,9 +735,9 @@ impl Store for SqliteStore {
         record: NewRecord,
         claim: Option<IdempotencyClaim>,
     ) -> StoreResult<CreateOutcome> {
-        self.write(move |conn, _state| {
+        self.write_buffered(move |conn, state| {
             Box::pin(
-                async move { sqlite_cases::create_case(conn, _state, case, record, claim).await },
+                async move { sqlite_cases::create_case(conn, state, case, record, claim).await },
             )
         })
         .await

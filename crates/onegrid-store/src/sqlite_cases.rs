@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use crate::audit::{
     GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash, time_text,
 };
-use crate::sqlite_writer_state::WriterState;
+use crate::sqlite_writer_state::{PendingCase, PendingKey, PendingRecord, WriterState};
 use crate::{
     CaseFilter, CasePage, CreateOutcome, IDEMPOTENCY_DAYS, IdempotencyClaim, StoreError,
     StoreResult,
@@ -54,6 +54,9 @@ async fn next_number(
     Ok(format!("{county}{day}{last:05}"))
 }
 
+/// Takes a new case into the group. Nothing is written here: the case, its record and its
+/// key wait in the writer state and go to the database with the rest of the group, so that a
+/// new case costs the writer one lookup (its key) rather than a round trip per row.
 pub(crate) async fn create_case(
     conn: &mut SqliteConnection,
     state: &mut WriterState,
@@ -62,6 +65,12 @@ pub(crate) async fn create_case(
     claim: Option<IdempotencyClaim>,
 ) -> StoreResult<CreateOutcome> {
     if let Some(claim) = &claim {
+        if let Some(earlier) = state.pending_key(&claim.key) {
+            if earlier.request_hash != claim.request_hash {
+                return Err(StoreError::KeyReused);
+            }
+            return Ok(CreateOutcome::Replayed(case_from_body(&earlier.response)?));
+        }
         let earlier = sqlx::query(
             "SELECT request_hash, response, created_at FROM idempotency_keys WHERE key = ?",
         )
@@ -88,50 +97,26 @@ pub(crate) async fn create_case(
     case.number = next_number(conn, state, &case.county, case.created_at).await?;
     let body = to_json(&case)?;
     state.add_rollups(rollup_changes(None, &case));
-    sqlx::query(
-        "INSERT INTO cases (id, number, county_code, township_code, village_code, grid_code,
-                            state, tier, channel, category, urgency, unit, overdue, stage_overdue,
-                            is_open, stage_deadline, created_at, updated_at, version, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&case.id)
-    .bind(&case.number)
-    .bind(&case.county)
-    .bind(chain_code(&case, Level::Township))
-    .bind(chain_code(&case, Level::Village))
-    .bind(&case.grid)
-    .bind(case.state.as_str())
-    .bind(case.tier.as_str())
-    .bind(case.channel.as_str())
-    .bind(&case.category)
-    .bind(case.urgency.as_str())
-    .bind(&case.unit)
-    .bind(case.overdue)
-    .bind(case.stage_overdue)
-    .bind(case.state.is_open())
-    .bind(case.stage_deadline)
-    .bind(case.created_at)
-    .bind(case.updated_at)
-    .bind(i64::from(case.version))
-    .bind(&body)
-    .execute(&mut *conn)
-    .await?;
     let mut record = record;
     record.case_id = Some(case.id.clone());
     append_record(conn, state, &record).await?;
     if let Some(claim) = claim {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (key, request_hash, case_id, response, created_at)
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&claim.key)
-        .bind(&claim.request_hash)
-        .bind(&case.id)
-        .bind(&body)
-        .bind(case.created_at)
-        .execute(&mut *conn)
-        .await?;
+        state.pending_keys.push((
+            claim.key,
+            PendingKey {
+                request_hash: claim.request_hash,
+                case_id: case.id.clone(),
+                response: body.clone(),
+                created_at: case.created_at,
+            },
+        ));
     }
+    state.pending_cases.push(PendingCase {
+        township: chain_code(&case, Level::Township).map(str::to_owned),
+        village: chain_code(&case, Level::Village).map(str::to_owned),
+        case: case.clone(),
+        body,
+    });
     Ok(CreateOutcome::Created(case))
 }
 
@@ -387,28 +372,23 @@ pub(crate) async fn append_record(
             details: &details,
         },
     );
-    sqlx::query(
-        "INSERT INTO records (county_code, seq, id, case_id, act, actor, role, from_state,
-                              to_state, at, note, attachments, details, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&record.county)
-    .bind(seq)
-    .bind(&id)
-    .bind(&record.case_id)
-    .bind(&record.act)
-    .bind(&record.actor)
-    .bind(&record.role)
-    .bind(&record.from_state)
-    .bind(&record.to_state)
-    .bind(&at)
-    .bind(&record.note)
-    .bind(&attachments)
-    .bind(&details)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
+    state.pending_records.push(PendingRecord {
+        county: record.county.clone(),
+        seq,
+        id,
+        case_id: record.case_id.clone(),
+        act: record.act.clone(),
+        actor: record.actor.clone(),
+        role: record.role.clone(),
+        from_state: record.from_state.clone(),
+        to_state: record.to_state.clone(),
+        at,
+        note: record.note.clone(),
+        attachments,
+        details,
+        prev_hash,
+        hash: hash.clone(),
+    });
     state.move_head(&record.county, seq, hash);
     Ok(())
 }

@@ -28,8 +28,48 @@ enum Undo {
     },
 }
 
+/// A new case waiting for the group's flush, with its stored columns.
+pub(crate) struct PendingCase {
+    pub case: onegrid_domain::case::Case,
+    pub body: String,
+    pub township: Option<String>,
+    pub village: Option<String>,
+}
+
+/// A record waiting for the group's flush: every column as stored and hashed.
+pub(crate) struct PendingRecord {
+    pub county: String,
+    pub seq: i64,
+    pub id: String,
+    pub case_id: Option<String>,
+    pub act: String,
+    pub actor: String,
+    pub role: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub at: String,
+    pub note: String,
+    pub attachments: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// An idempotency key claimed in this group.
+#[derive(Clone)]
+pub(crate) struct PendingKey {
+    pub request_hash: String,
+    pub case_id: String,
+    pub response: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Default)]
 pub(crate) struct WriterState {
+    pub(crate) pending_cases: Vec<PendingCase>,
+    pub(crate) pending_records: Vec<PendingRecord>,
+    pub(crate) pending_keys: Vec<(String, PendingKey)>,
+    job_marks: (usize, usize, usize),
     heads: HashMap<String, (i64, String)>,
     dirty_heads: BTreeSet<String>,
     counters: HashMap<(String, String), i64>,
@@ -39,13 +79,41 @@ pub(crate) struct WriterState {
     journal: Vec<Undo>,
 }
 
-/// SQLite's limit on bound parameters is 32,766; rollup rows bind 22 each.
+/// SQLite's limit on bound parameters is 32,766: rollup rows bind 22 each, cases 20,
+/// records 15, keys 5.
 const ROLLUP_ROWS_PER_STATEMENT: usize = 1000;
+const CASE_ROWS_PER_STATEMENT: usize = 1000;
+const RECORD_ROWS_PER_STATEMENT: usize = 1000;
+const KEY_ROWS_PER_STATEMENT: usize = 2000;
 
 impl WriterState {
     pub(crate) fn begin_job(&mut self) {
         self.journal.clear();
         self.job_rollups.clear();
+        self.job_marks = (
+            self.pending_cases.len(),
+            self.pending_records.len(),
+            self.pending_keys.len(),
+        );
+    }
+
+    /// Whether rows wait to be written.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending_cases.is_empty()
+            || !self.pending_records.is_empty()
+            || !self.pending_keys.is_empty()
+            || !self.rollups.is_empty()
+            || !self.dirty_heads.is_empty()
+            || !self.dirty_counters.is_empty()
+    }
+
+    /// A key claimed earlier in this group.
+    pub(crate) fn pending_key(&self, key: &str) -> Option<&PendingKey> {
+        self.pending_keys
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, pending)| pending)
     }
 
     /// The job succeeded: its rollup changes join the group's.
@@ -60,6 +128,10 @@ impl WriterState {
     /// The job's savepoint was rolled back: so is what it did here.
     pub(crate) fn undo_job(&mut self) {
         self.job_rollups.clear();
+        let (cases, records, keys) = self.job_marks;
+        self.pending_cases.truncate(cases);
+        self.pending_records.truncate(records);
+        self.pending_keys.truncate(keys);
         while let Some(undo) = self.journal.pop() {
             match undo {
                 Undo::Head { county, previous } => match previous {
@@ -174,6 +246,7 @@ impl WriterState {
 
     /// Writes everything the group changed here, before its commit.
     pub(crate) async fn flush(&mut self, conn: &mut SqliteConnection) -> StoreResult<()> {
+        self.flush_rows(conn).await?;
         self.flush_heads(conn).await?;
         for (county, day) in std::mem::take(&mut self.dirty_counters) {
             let Some(last) = self.counters.get(&(county.clone(), day.clone())) else {
@@ -190,6 +263,96 @@ impl WriterState {
             .await?;
         }
         self.flush_rollups(conn).await
+    }
+
+    /// The buffered cases, records and idempotency keys, in multi-row inserts.
+    async fn flush_rows(&mut self, conn: &mut SqliteConnection) -> StoreResult<()> {
+        let cases = std::mem::take(&mut self.pending_cases);
+        for chunk in cases.chunks(CASE_ROWS_PER_STATEMENT) {
+            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            let sql = format!(
+                "INSERT INTO cases (id, number, county_code, township_code, village_code,
+                    grid_code, state, tier, channel, category, urgency, unit, overdue,
+                    stage_overdue, is_open, stage_deadline, created_at, updated_at, version, body)
+                 VALUES {}",
+                vec![row; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for pending in chunk {
+                let case = &pending.case;
+                query = query
+                    .bind(case.id.clone())
+                    .bind(case.number.clone())
+                    .bind(case.county.clone())
+                    .bind(pending.township.clone())
+                    .bind(pending.village.clone())
+                    .bind(case.grid.clone())
+                    .bind(case.state.as_str())
+                    .bind(case.tier.as_str())
+                    .bind(case.channel.as_str())
+                    .bind(case.category.clone())
+                    .bind(case.urgency.as_str())
+                    .bind(case.unit.clone())
+                    .bind(case.overdue)
+                    .bind(case.stage_overdue)
+                    .bind(case.state.is_open())
+                    .bind(case.stage_deadline)
+                    .bind(case.created_at)
+                    .bind(case.updated_at)
+                    .bind(i64::from(case.version))
+                    .bind(pending.body.clone());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        let records = std::mem::take(&mut self.pending_records);
+        for chunk in records.chunks(RECORD_ROWS_PER_STATEMENT) {
+            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            let sql = format!(
+                "INSERT INTO records (county_code, seq, id, case_id, act, actor, role,
+                    from_state, to_state, at, note, attachments, details, prev_hash, hash)
+                 VALUES {}",
+                vec![row; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(r.county.clone())
+                    .bind(r.seq)
+                    .bind(r.id.clone())
+                    .bind(r.case_id.clone())
+                    .bind(r.act.clone())
+                    .bind(r.actor.clone())
+                    .bind(r.role.clone())
+                    .bind(r.from_state.clone())
+                    .bind(r.to_state.clone())
+                    .bind(r.at.clone())
+                    .bind(r.note.clone())
+                    .bind(r.attachments.clone())
+                    .bind(r.details.clone())
+                    .bind(r.prev_hash.clone())
+                    .bind(r.hash.clone());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        let keys = std::mem::take(&mut self.pending_keys);
+        for chunk in keys.chunks(KEY_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO idempotency_keys (key, request_hash, case_id, response, created_at)
+                 VALUES {}",
+                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (key, pending) in chunk {
+                query = query
+                    .bind(key.clone())
+                    .bind(pending.request_hash.clone())
+                    .bind(pending.case_id.clone())
+                    .bind(pending.response.clone())
+                    .bind(pending.created_at);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn flush_rollups(&mut self, conn: &mut SqliteConnection) -> StoreResult<()> {
