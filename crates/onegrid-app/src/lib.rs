@@ -92,6 +92,25 @@ impl App {
         Ok(())
     }
 
+    /// Sets the share of a stage's time after which its light turns yellow (0 < share < 1),
+    /// as configured.
+    pub fn set_yellow_share(&self, share: f64) -> AppResult<()> {
+        if !(share > 0.0 && share < 1.0) {
+            return Err(AppError::invalid(format!(
+                "yellow_share: {share} must lie strictly between 0 and 1"
+            )));
+        }
+        let current = self.rules();
+        let mut limits = current.limits;
+        limits.yellow_share = share;
+        self.swap_rules(Rules {
+            calendar: current.calendar.clone(),
+            taxonomy: current.taxonomy.clone(),
+            limits,
+        });
+        Ok(())
+    }
+
     fn swap_rules(&self, rules: Rules) {
         let mut guard = self
             .rules

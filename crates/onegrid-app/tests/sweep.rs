@@ -226,3 +226,29 @@ async fn overdue_handling_is_urged_and_suspended_cases_wait() {
     assert!(!extended.stage_overdue);
     assert!(extended.stage_deadline.unwrap() > Utc::now() + Duration::days(5));
 }
+
+#[tokio::test]
+async fn the_yellow_share_is_configurable() {
+    let t = city().await;
+    let case = report(&t.app, Channel::GridPatrol).await;
+    let rules = t.app.rules();
+    let (start, deadline) = (case.stage_started_at, case.stage_deadline.unwrap());
+    // The moment when 60% of the stage's working time is used.
+    let total = rules.calendar.working_seconds_between(start, deadline);
+    let mut at = start;
+    while rules.calendar.working_seconds_between(start, at) < total * 6 / 10 {
+        at += Duration::minutes(1);
+    }
+    assert_eq!(
+        case.alert(&rules.calendar, at, rules.limits.yellow_share),
+        Alert::Normal
+    );
+    t.app.set_yellow_share(0.5).unwrap();
+    let rules = t.app.rules();
+    assert_eq!(rules.limits.yellow_share, 0.5);
+    assert_eq!(
+        case.alert(&rules.calendar, at, rules.limits.yellow_share),
+        Alert::Yellow
+    );
+    assert!(t.app.set_yellow_share(1.5).is_err());
+}

@@ -39,6 +39,8 @@ pub struct Config {
     pub log: String,
     /// Seconds between runs of the overdue sweep (`ONEGRID_SWEEP_SECONDS`).
     pub sweep_seconds: u64,
+    /// Share of a stage's time after which its light turns yellow (`ONEGRID_YELLOW_SHARE`).
+    pub yellow_share: f64,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             addr: "127.0.0.1:8080".to_owned(),
             log: "info,sqlx=warn,tower_http=info".to_owned(),
             sweep_seconds: 60,
+            yellow_share: 0.8,
         }
     }
 }
@@ -94,11 +97,12 @@ impl Config {
 
 fn toml_lines(config: &Config) -> String {
     format!(
-        "data = {:?}\naddr = {:?}\nlog = {:?}\nsweep_seconds = {}\n",
+        "data = {:?}\naddr = {:?}\nlog = {:?}\nsweep_seconds = {}\nyellow_share = {:?}\n",
         config.data.display().to_string(),
         config.addr,
         config.log,
-        config.sweep_seconds
+        config.sweep_seconds,
+        config.yellow_share
     )
 }
 

@@ -226,6 +226,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         return Ok(std::process::ExitCode::SUCCESS);
     }
     let app = open_app(&config).await?;
+    app.set_yellow_share(config.yellow_share)?;
     match command {
         Command::Serve { demo, .. } => serve(app, &config, demo).await?,
         Command::Demo => {
