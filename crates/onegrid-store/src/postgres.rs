@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use onegrid_domain::case::Case;
+use onegrid_domain::metrics::Counters;
 use onegrid_domain::{Level, Region, RegionCode};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
@@ -77,6 +78,20 @@ impl PostgresStore {
                 .bind(&claim.key)
                 .execute(&mut *tx)
                 .await?;
+            // Claim the key before taking any other lock: a concurrent create with the same
+            // key then waits here, holding nothing, and fails on the primary key once the
+            // first commits (`create_case` answers it the first case). Claiming it last would
+            // let the two wait on each other's counters and rollups.
+            sqlx::query(
+                "INSERT INTO idempotency_keys (key, request_hash, case_id, response, created_at)
+                 VALUES ($1, $2, $3, 'null'::jsonb, $4)",
+            )
+            .bind(&claim.key)
+            .bind(&claim.request_hash)
+            .bind(&case.id)
+            .bind(case.created_at)
+            .execute(&mut *tx)
+            .await?;
         }
         case.number = next_number(&mut tx, &case.county, case.created_at).await?;
         let body = to_json(&case)?;
@@ -112,20 +127,13 @@ impl PostgresStore {
         .await?;
         record.case_id = Some(case.id.clone());
         append_record(&mut tx, &record).await?;
+        apply_rollups(&mut tx, None, &case).await?;
         if let Some(claim) = claim {
-            // A concurrent create with this key that got here first makes this insert wait for
-            // its commit and then fail on the primary key; `create_case` answers its case.
-            sqlx::query(
-                "INSERT INTO idempotency_keys (key, request_hash, case_id, response, created_at)
-                 VALUES ($1, $2, $3, $4::jsonb, $5)",
-            )
-            .bind(&claim.key)
-            .bind(&claim.request_hash)
-            .bind(&case.id)
-            .bind(&body)
-            .bind(case.created_at)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE idempotency_keys SET response = $2::jsonb WHERE key = $1")
+                .bind(&claim.key)
+                .bind(&body)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(CreateOutcome::Created(case))
@@ -711,6 +719,21 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let body = to_json(&case)?;
         let mut tx = self.pool.begin().await?;
+        let before: Option<serde_json::Value> = sqlx::query_scalar(
+            "SELECT body FROM cases WHERE county_code = $1 AND id = $2 AND version = $3
+             FOR UPDATE",
+        )
+        .bind(&case.county)
+        .bind(&case.id)
+        .bind(i64::from(expected_version))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let before: Option<Case> = before
+            .map(|body| {
+                serde_json::from_value(body)
+                    .map_err(|e| StoreError::Corrupt(format!("stored case: {e}")))
+            })
+            .transpose()?;
         let done = sqlx::query(
             "UPDATE cases SET grid_code = $1, state = $2, tier = $3, category = $4, urgency = $5,
                     unit = $6, overdue = $7, stage_overdue = $8, is_open = $9,
@@ -750,8 +773,91 @@ impl Store for PostgresStore {
             });
         }
         append_record(&mut tx, &record).await?;
+        apply_rollups(&mut tx, before.as_ref(), &case).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn rollup_sums(
+        &self,
+        areas: &[String],
+        category: &str,
+        channel: &str,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, Counters)>> {
+        let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
+        let sql = format!(
+            "SELECT {} FROM rollups
+             WHERE area_code = $1 AND category = $2 AND channel = $3 AND day >= $4 AND day < $5",
+            sum_columns()
+        );
+        let mut sums = Vec::with_capacity(areas.len());
+        for area in areas {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(area)
+                .bind(category)
+                .bind(channel)
+                .bind(from)
+                .bind(to)
+                .fetch_one(&self.pool)
+                .await?;
+            sums.push((area.clone(), pg_counters(&row, 0)?));
+        }
+        Ok(sums)
+    }
+
+    async fn rollup_breakdown(
+        &self,
+        area: &str,
+        by: crate::Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, Counters)>> {
+        let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
+        let (group, filter) = match by {
+            crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
+            crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
+            crate::Breakdown::Day => (
+                "to_char(day, 'YYYY-MM-DD')",
+                "category = '' AND channel = ''",
+            ),
+        };
+        let sql = format!(
+            "SELECT {group} AS k, {} FROM rollups
+             WHERE area_code = $1 AND {filter} AND day >= $2 AND day < $3
+             GROUP BY k ORDER BY k",
+            sum_columns()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(area)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push((row.try_get::<String, _>(0)?, pg_counters(row, 1)?));
+        }
+        Ok(out)
+    }
+
+    async fn rebuild_rollups(&self) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE cases IN SHARE MODE")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM rollups").execute(&mut *tx).await?;
+        let bodies: Vec<serde_json::Value> = sqlx::query_scalar("SELECT body FROM cases")
+            .fetch_all(&mut *tx)
+            .await?;
+        for body in &bodies {
+            let case: Case = serde_json::from_value(body.clone())
+                .map_err(|e| StoreError::Corrupt(format!("stored case: {e}")))?;
+            apply_rollups(&mut tx, None, &case).await?;
+        }
+        tx.commit().await?;
+        Ok(bodies.len() as u64)
     }
 
     async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
@@ -1191,4 +1297,99 @@ fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, Vec<Bind>) 
         format!("WHERE {}", clauses.join(" AND "))
     };
     (where_clause, binds)
+}
+
+const COUNTER_COLUMNS: [&str; 18] = [
+    "reported",
+    "accepted",
+    "rejected",
+    "registered",
+    "dispatched",
+    "handled",
+    "handled_on_time",
+    "closed",
+    "closed_on_time",
+    "reworked",
+    "extended",
+    "overdue",
+    "voided",
+    "evaluated",
+    "satisfied",
+    "settled_in_grid",
+    "settled_in_township",
+    "handle_seconds",
+];
+
+fn sum_columns() -> String {
+    COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("sum({c})::BIGINT"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn pg_counters(row: &PgRow, offset: usize) -> StoreResult<Counters> {
+    let mut values = [0i64; 18];
+    for (i, value) in values.iter_mut().enumerate() {
+        *value = row.try_get::<Option<i64>, _>(offset + i)?.unwrap_or(0);
+    }
+    Ok(Counters::from_values(values))
+}
+
+fn parse_day(text: &str) -> StoreResult<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("day '{text}': {e}")))
+}
+
+/// Adds what a case's change does to the rollups, in the change's transaction. The rows come
+/// sorted by key, so concurrent transactions lock them in the same order.
+async fn apply_rollups(
+    conn: &mut PgConnection,
+    before: Option<&Case>,
+    after: &Case,
+) -> StoreResult<()> {
+    let changes = onegrid_domain::metrics::rollup_changes(before, after);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let width = 4 + COUNTER_COLUMNS.len();
+    let rows: Vec<String> = (0..changes.len())
+        .map(|row| {
+            let marks: Vec<String> = (1..=width)
+                .map(|column| {
+                    let n = row * width + column;
+                    if column == 4 {
+                        format!("${n}::date")
+                    } else {
+                        format!("${n}")
+                    }
+                })
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    let updates: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = rollups.{c} + excluded.{c}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO rollups (area_code, category, channel, day, {}) VALUES {}
+         ON CONFLICT (area_code, category, channel, day) DO UPDATE SET {}",
+        COUNTER_COLUMNS.join(", "),
+        rows.join(", "),
+        updates.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (key, delta) in &changes {
+        query = query
+            .bind(key.area.clone())
+            .bind(key.category.clone())
+            .bind(key.channel.clone())
+            .bind(key.day.clone());
+        for (_, value) in delta.fields() {
+            query = query.bind(value);
+        }
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
