@@ -75,6 +75,9 @@ enum Command {
     },
     /// Run the overdue sweep once: mark, escalate and urge cases past their deadlines.
     Sweep,
+    /// Bring the store's schema up to date (every command does this on start; this does
+    /// only that, for deployments that migrate as a separate step).
+    Migrate,
     /// The periodic report of a region: figures in prose, categories, trend, ranking.
     Report {
         /// Region code (or grid code).
@@ -347,6 +350,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         Command::Rollup(RollupCommand::Rebuild) => {
             let counted = app.rebuild_rollups().await?;
             eprintln!("rollups rebuilt from {counted} cases");
+        }
+        Command::Migrate => {
+            eprintln!("{} store is up to date", app.store().engine());
         }
         Command::Sweep => {
             let report = app.sweep_overdue(chrono::Utc::now()).await?;
