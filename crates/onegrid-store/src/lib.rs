@@ -304,6 +304,14 @@ pub trait Store: Send + Sync + 'static {
             self.engine()
         )))
     }
+    /// Writes a consistent copy of the whole store to `path` (a new file), while it serves.
+    async fn backup_to(&self, path: &std::path::Path) -> StoreResult<()> {
+        let _ = path;
+        Err(StoreError::Unsupported(format!(
+            "backups of the {} engine are taken with its own tools (pg_dump)",
+            self.engine()
+        )))
+    }
     /// Recomputes every rollup from the cases; returns the cases counted.
     async fn rebuild_rollups(&self) -> StoreResult<u64> {
         Err(StoreError::Unsupported(format!(

@@ -119,6 +119,9 @@ where
 /// The SQLite engine.
 pub struct SqliteStore {
     reads: SqlitePool,
+    /// One connection that may write files outside the database (VACUUM INTO, for backups);
+    /// it never writes to the database itself.
+    reads_writable: SqlitePool,
     writes: mpsc::Sender<Box<dyn WriteJob>>,
 }
 
@@ -157,7 +160,12 @@ impl SqliteStore {
         let reads = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
+            .await?;
+        let reads_writable = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .connect_with(options.clone())
             .await?;
         let (sender, receiver) = mpsc::channel(4096);
         let fault = std::env::var(FAULT_ACK_BEFORE_COMMIT).is_ok_and(|v| v == "1");
@@ -187,6 +195,7 @@ impl SqliteStore {
             })?;
         Ok(SqliteStore {
             reads,
+            reads_writable,
             writes: sender,
         })
     }
@@ -888,6 +897,22 @@ impl Store for SqliteStore {
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
         sqlite_cases::rollup_breakdown(&self.reads, area, by, from_day, to_day).await
+    }
+
+    async fn backup_to(&self, path: &Path) -> StoreResult<()> {
+        if path.exists() {
+            return Err(StoreError::Unsupported(format!(
+                "{} exists already; a backup never overwrites a file",
+                path.display()
+            )));
+        }
+        let target = path.to_string_lossy().into_owned();
+        // VACUUM INTO reads one snapshot: the copy is consistent while writes go on.
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.reads_writable)
+            .await?;
+        Ok(())
     }
 
     async fn rebuild_rollups(&self) -> StoreResult<u64> {

@@ -46,3 +46,64 @@ fn audit_verify_exits_non_zero_naming_the_record_edited_in_the_file() {
     let stderr = String::from_utf8_lossy(&broken.stderr);
     assert!(stderr.contains("record 140702#2"), "{stderr}");
 }
+
+#[test]
+fn backup_while_serving_and_restore_into_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seed_small_city(&data);
+    let (mut server, address) = start_server(&data, &[], &[]);
+    let body = r#"{"description":"备份前的事件","grid":"140702001001001","channel":"hotline"}"#;
+    let (status, _) = request(&address, "POST", "/api/v1/cases", &[], body).unwrap();
+    assert_eq!(status, 201);
+    let backup = dir.path().join("backup.sqlite3");
+    let out = onegrid(&data).arg("backup").arg(&backup).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second backup never overwrites the first.
+    let again = onegrid(&data).arg("backup").arg(&backup).output().unwrap();
+    assert!(!again.status.success());
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Restoring over a store is refused; into an empty directory it works and verifies.
+    let refused = onegrid(&data).arg("restore").arg(&backup).output().unwrap();
+    assert!(!refused.status.success());
+    let fresh = dir.path().join("restored");
+    let out = onegrid(&fresh)
+        .arg("restore")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verified = onegrid(&fresh).args(["audit", "verify"]).output().unwrap();
+    assert!(verified.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(report["records"], 1);
+    let (mut restored, address) = start_server(&fresh, &[], &[]);
+    let (status, list) = request(&address, "GET", "/api/v1/cases", &[], "").unwrap();
+    assert_eq!(status, 200);
+    assert!(list.contains("备份前的事件"), "{list}");
+    restored.kill().unwrap();
+    restored.wait().unwrap();
+    // A file that is no store is refused.
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, "not a database").unwrap();
+    let other = dir.path().join("other");
+    assert!(
+        !onegrid(&other)
+            .arg("restore")
+            .arg(&junk)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+}
