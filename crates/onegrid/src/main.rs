@@ -94,9 +94,12 @@ enum Command {
         /// Last report date, included.
         #[arg(long)]
         to: chrono::NaiveDate,
-        /// text, json or csv.
+        /// text, json, csv or xlsx.
         #[arg(long, default_value = "text")]
         format: String,
+        /// Write the report to FILE instead of standard output; required by xlsx.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// The rollups behind the figures.
     #[command(subcommand)]
@@ -343,16 +346,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             from,
             to,
             format,
+            out,
         } => {
             let code = onegrid_domain::RegionCode::parse(&region)
                 .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
             let period = onegrid_app::figures::Period::new(from, to)?;
+            if !matches!(format.as_str(), "text" | "json" | "csv" | "xlsx") {
+                bail!("--format: '{format}' is not text, json, csv or xlsx");
+            }
+            if format == "xlsx" && out.is_none() {
+                bail!("--format xlsx writes a workbook: give --out FILE");
+            }
             let report = app.report(&code, period).await?;
-            match format.as_str() {
-                "text" => print!("{}", report.to_text()),
-                "json" => println!("{}", serde_json::to_string_pretty(&report)?),
-                "csv" => print!("{}", report.to_csv()),
-                other => bail!("--format: '{other}' is not text, json or csv"),
+            let bytes = match format.as_str() {
+                "text" => report.to_text().into_bytes(),
+                "json" => format!("{}\n", serde_json::to_string_pretty(&report)?).into_bytes(),
+                "csv" => report.to_csv().into_bytes(),
+                _ => report.to_xlsx()?,
+            };
+            match out {
+                Some(file) => {
+                    std::fs::write(&file, bytes)
+                        .with_context(|| format!("writing {}", file.display()))?;
+                    eprintln!("report written to {}", file.display());
+                }
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
         }
         Command::Rollup(RollupCommand::Rebuild) => {

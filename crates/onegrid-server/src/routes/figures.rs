@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use onegrid_app::App;
@@ -27,7 +27,7 @@ pub struct PeriodQuery {
     pub by: Option<String>,
     /// Rankings: composite weights, `handle_rate:0.4,close_rate:0.3,satisfaction_rate:0.3`.
     pub weights: Option<String>,
-    /// Reports: `json` (default), `text` or `csv`.
+    /// Reports: `json` (default), `text`, `csv` or `xlsx`.
     pub format: Option<String>,
 }
 
@@ -96,7 +96,7 @@ pub async fn ranking(
 /// The periodic report of a region: prose, figures, categories, trend, ranking.
 #[utoipa::path(
     get, path = "/api/v1/reports/{code}", params(("code" = String, Path), PeriodQuery),
-    responses((status = 200, description = "JSON, text or CSV"), (status = 400, body = ErrorBody))
+    responses((status = 200, description = "JSON, text, CSV or an XLSX workbook"), (status = 400, body = ErrorBody))
 )]
 pub async fn report(
     State(app): State<App>,
@@ -117,9 +117,39 @@ pub async fn report(
             format!("\u{feff}{}", report.to_csv()),
         )
             .into_response(),
+        "xlsx" => {
+            let bytes = report.to_xlsx().map_err(|error| {
+                tracing::error!(%error, "writing a report workbook");
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "内部错误，请稍后再试 (internal error)".to_owned(),
+                    details: Value::Null,
+                }
+            })?;
+            let filename = format!(
+                "report-{}-{}-{}.xlsx",
+                report.region.code, report.period.from, report.period.to
+            );
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_owned(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{filename}\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
         other => {
             return Err(ApiError::bad_request(format!(
-                "format: '{other}' is not json, text or csv"
+                "format: '{other}' is not json, text, csv or xlsx"
             )));
         }
     })
