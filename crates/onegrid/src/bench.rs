@@ -94,6 +94,30 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Figures (一屏观全市) over `cases` synthetic cases: builds the demo city in a fresh store
+    /// at DIR, writes the rollups of the cases and a flat `bench_cases` table (one row per
+    /// case) straight into its SQLite file, then times the same questions through the store's
+    /// rollups and as SQL `sum(...)` over `bench_cases`, checking both give the same counters.
+    /// Leaves `bench_cases.csv` and `questions.json` in DIR for bench/figures_duckdb.py.
+    Figures {
+        #[arg(long, default_value_t = 10_000_000)]
+        cases: u64,
+        /// A fresh directory (must not hold a store yet).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Keep the store in DIR afterwards (without it only the CSV and the questions stay).
+        #[arg(long)]
+        keep: bool,
+        #[arg(long, default_value_t = 20261129)]
+        seed: u64,
+        /// How often each kind of question is asked through the rollups.
+        #[arg(long, default_value_t = 200)]
+        repeat: usize,
+        /// Stop asking SQLite's GROUP BY one kind of question after this many seconds (it is
+        /// asked at least 3 times and at most `repeat` times).
+        #[arg(long, default_value_t = 20.0)]
+        sqlite_seconds: f64,
+    },
 }
 
 /// A small deterministic generator (SplitMix64) so that every run asks the same points.
@@ -159,6 +183,24 @@ pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
             checkpoint_every,
             dir,
         } => records(count, batch.max(1), checkpoint_every, dir).await,
+        BenchCommand::Figures {
+            cases,
+            dir,
+            keep,
+            seed,
+            repeat,
+            sqlite_seconds,
+        } => {
+            figures::run(figures::Options {
+                cases,
+                dir,
+                keep,
+                seed,
+                repeat: repeat.max(1),
+                sqlite_seconds,
+            })
+            .await
+        }
     }
 }
 
@@ -1176,4 +1218,888 @@ async fn intake_direct(app: &App, cases: usize, tasks: usize) -> anyhow::Result<
         }))?
     );
     Ok(())
+}
+
+/// `onegrid bench figures`: the dashboard's figures over millions of synthetic cases, through
+/// the rollups and beside the same question as SQL over a flat table of the cases.
+mod figures {
+    use std::collections::HashMap;
+    use std::io::Write;
+    use std::path::PathBuf;
+    use std::time::Instant;
+
+    use anyhow::Context;
+    use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+    use onegrid_app::App;
+    use onegrid_app::figures::Period;
+    use onegrid_domain::case::Satisfaction;
+    use onegrid_domain::case::{ActCounts, Case, CaseState, Channel, RejectReason, Reporter};
+    use onegrid_domain::metrics::{Counters, RollupKey, rollup_keys};
+    use onegrid_domain::taxonomy::{Tier, Urgency};
+    use onegrid_domain::{Level, RegionCode};
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{Connection, Row, SqliteConnection};
+
+    use super::SplitMix;
+
+    pub struct Options {
+        pub cases: u64,
+        pub dir: PathBuf,
+        pub keep: bool,
+        pub seed: u64,
+        pub repeat: usize,
+        pub sqlite_seconds: f64,
+    }
+
+    /// A grid and the areas above it.
+    struct Grid {
+        code: String,
+        village: String,
+        township: String,
+        township_name: String,
+        county: String,
+        county_name: String,
+        /// Codes from the grid up to the province, as a case's chain.
+        chain: Vec<String>,
+    }
+
+    /// A 小类 of the shipped taxonomy, as the generator needs it.
+    struct Minor {
+        code: String,
+        tier: Tier,
+        department: Option<String>,
+    }
+
+    /// Rows per multi-row INSERT (22 or 25 bound values each; SQLite allows 32,766).
+    const ROWS_PER_INSERT: usize = 1_000;
+
+    const COUNTER_COLUMNS: [&str; 18] = [
+        "reported",
+        "accepted",
+        "rejected",
+        "registered",
+        "dispatched",
+        "handled",
+        "handled_on_time",
+        "closed",
+        "closed_on_time",
+        "reworked",
+        "extended",
+        "overdue",
+        "voided",
+        "evaluated",
+        "satisfied",
+        "settled_in_grid",
+        "settled_in_township",
+        "handle_seconds",
+    ];
+
+    fn pick_channel(random: &mut SplitMix) -> Channel {
+        let r = random.next_f64();
+        if r < 0.45 {
+            Channel::GridPatrol
+        } else if r < 0.65 {
+            Channel::Resident
+        } else if r < 0.90 {
+            Channel::Hotline
+        } else if r < 0.97 {
+            Channel::OtherNetwork
+        } else {
+            Channel::Open311
+        }
+    }
+
+    /// One synthetic case as it stands at the end of its (so far) life, its fields consistent
+    /// with the acts that would have brought it there.
+    fn synth_case(
+        random: &mut SplitMix,
+        grid: &Grid,
+        minors: &[Minor],
+        created_at: DateTime<Utc>,
+        serial: u64,
+    ) -> Case {
+        let channel = pick_channel(random);
+        let minor = &minors[random.below(minors.len())];
+        let urgency = match random.below(100) {
+            0 => Urgency::Critical,
+            1..=9 => Urgency::Urgent,
+            _ => Urgency::Normal,
+        };
+        let start_tier = match channel {
+            Channel::GridPatrol => Tier::Grid,
+            Channel::Resident => Tier::Township,
+            _ => Tier::County,
+        };
+        let r = random.next_f64();
+        let state = if r < 0.08 {
+            CaseState::Rejected
+        } else if r < 0.13 {
+            CaseState::Reported
+        } else if r < 0.16 {
+            CaseState::Accepted
+        } else if r < 0.19 {
+            CaseState::Registered
+        } else if r < 0.22 {
+            CaseState::Dispatched
+        } else if r < 0.32 {
+            CaseState::Handling
+        } else if r < 0.34 {
+            CaseState::ReportedBack
+        } else if r < 0.36 {
+            CaseState::Verified
+        } else if r < 0.38 {
+            CaseState::Suspended
+        } else if r < 0.40 {
+            CaseState::Voided
+        } else if random.below(10) < 3 {
+            CaseState::Closed
+        } else {
+            CaseState::Evaluated
+        };
+        // Voided cases: half before registration (no category), half after.
+        let registered = match state {
+            CaseState::Reported | CaseState::Accepted | CaseState::Rejected => false,
+            CaseState::Voided => random.below(2) == 0,
+            _ => true,
+        };
+        let dispatched = matches!(
+            state,
+            CaseState::Dispatched
+                | CaseState::Handling
+                | CaseState::ReportedBack
+                | CaseState::Verified
+                | CaseState::Suspended
+                | CaseState::Closed
+                | CaseState::Evaluated
+        );
+        let reported_back = matches!(
+            state,
+            CaseState::ReportedBack
+                | CaseState::Verified
+                | CaseState::Closed
+                | CaseState::Evaluated
+        );
+        let closed = matches!(state, CaseState::Closed | CaseState::Evaluated);
+        let mut counts = ActCounts::default();
+        let mut tier = start_tier;
+        if registered {
+            // The case goes to the tier its 小类 is handled at; one in ten goes one further up.
+            tier = tier.max(minor.tier);
+            if random.below(10) == 0
+                && let Some(up) = tier.next_up()
+            {
+                tier = up;
+                counts.escalations = 1;
+            }
+            if random.below(25) == 0 {
+                counts.extensions = 1;
+            }
+            if random.below(30) == 0 {
+                counts.urges = 1;
+            }
+        }
+        if reported_back && random.below(16) == 0 {
+            counts.reworks = 1;
+        }
+        if state == CaseState::Suspended {
+            counts.suspensions = 1;
+        }
+        let overdue = registered && random.below(100) < 7;
+        let mut at = created_at;
+        let mut later = |random: &mut SplitMix, min_s: usize, max_s: usize| {
+            at += Duration::seconds((min_s + random.below(max_s - min_s)) as i64);
+            at
+        };
+        let dispatched_at = dispatched.then(|| later(random, 600, 8 * 3600));
+        let handled_at = reported_back.then(|| later(random, 3600, 5 * 86_400));
+        let closed_at = closed.then(|| later(random, 1800, 2 * 86_400));
+        let satisfaction = (state == CaseState::Evaluated).then(|| match random.below(100) {
+            0..=84 => Satisfaction::Satisfied,
+            85..=94 => Satisfaction::BasicallySatisfied,
+            _ => Satisfaction::Unsatisfied,
+        });
+        let updated_at = if state == CaseState::Evaluated {
+            later(random, 3600, 3 * 86_400)
+        } else if closed || reported_back || dispatched {
+            at
+        } else if state == CaseState::Reported {
+            created_at
+        } else {
+            later(random, 300, 4 * 3600)
+        };
+        let unit = dispatched.then(|| match &minor.department {
+            Some(kind) => format!("{}{kind}", grid.county_name),
+            None => grid.township_name.clone(),
+        });
+        let acts = [registered, dispatched, reported_back, closed]
+            .iter()
+            .filter(|x| **x)
+            .count() as u32;
+        Case {
+            id: format!(
+                "bench-{serial:012x}-{:016x}",
+                serial.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ),
+            number: format!("{}2025{serial:09}", grid.county),
+            county: grid.county.clone(),
+            grid: Some(grid.code.clone()),
+            chain: grid.chain.clone(),
+            lon: None,
+            lat: None,
+            address: None,
+            description: "bench".to_owned(),
+            channel,
+            category: registered.then(|| minor.code.clone()),
+            urgency,
+            reporter: Reporter::default(),
+            attachments: Vec::new(),
+            state,
+            tier,
+            unit,
+            version: 1 + acts + counts.reworks * 2 + counts.escalations,
+            created_at,
+            updated_at,
+            stage_started_at: updated_at,
+            stage_deadline: None,
+            suspended_from: (state == CaseState::Suspended).then_some(CaseState::Handling),
+            reject_reason: (state == CaseState::Rejected).then_some(RejectReason::Invalid),
+            satisfaction,
+            urge_due: None,
+            overdue,
+            stage_overdue: overdue && !closed && state != CaseState::Voided,
+            dispatched_at,
+            handled_at,
+            closed_at,
+            counts,
+        }
+    }
+
+    fn rollup_insert_sql(rows: usize) -> String {
+        let row = format!("({})", vec!["?"; 22].join(","));
+        format!(
+            "INSERT INTO rollups (area_code, category, channel, day, {}) VALUES {}",
+            COUNTER_COLUMNS.join(", "),
+            vec![row.as_str(); rows].join(",")
+        )
+    }
+
+    fn case_insert_sql(rows: usize) -> String {
+        let row = format!("({})", vec!["?"; 25].join(","));
+        format!(
+            "INSERT INTO bench_cases (county_code, township_code, village_code, grid_code, day, \
+             category, channel, {}) VALUES {}",
+            COUNTER_COLUMNS.join(", "),
+            vec![row.as_str(); rows].join(",")
+        )
+    }
+
+    async fn insert_rollups(
+        conn: &mut SqliteConnection,
+        rows: &[(RollupKey, Counters)],
+    ) -> anyhow::Result<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(rollup_insert_sql(chunk.len())));
+            for (key, counters) in chunk {
+                query = query
+                    .bind(key.area.as_str())
+                    .bind(key.category.as_str())
+                    .bind(key.channel.as_str())
+                    .bind(key.day.as_str());
+                for (_, value) in counters.fields() {
+                    query = query.bind(value);
+                }
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// One row of `bench_cases`: indexes into the grids, the day, 小类, channel and counters.
+    struct FlatCase {
+        grid: usize,
+        day: String,
+        category: String,
+        channel: &'static str,
+        counters: Counters,
+    }
+
+    async fn insert_cases(
+        conn: &mut SqliteConnection,
+        grids: &[Grid],
+        rows: &[FlatCase],
+    ) -> anyhow::Result<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(case_insert_sql(chunk.len())));
+            for row in chunk {
+                let grid = &grids[row.grid];
+                query = query
+                    .bind(grid.county.as_str())
+                    .bind(grid.township.as_str())
+                    .bind(grid.village.as_str())
+                    .bind(grid.code.as_str())
+                    .bind(row.day.as_str())
+                    .bind(row.category.as_str())
+                    .bind(row.channel);
+                for (_, value) in row.counters.fields() {
+                    query = query.bind(value);
+                }
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// One question: an area's counters over a period.
+    #[derive(Clone)]
+    struct Question {
+        level: &'static str,
+        code: String,
+        period: Period,
+        /// The same question over `bench_cases`: its WHERE clause and parameters.
+        filter: String,
+        params: Vec<String>,
+    }
+
+    fn sql_of(level: &str, code: &str, from: &str, to: &str) -> (String, Vec<String>) {
+        let (filter, mut params) = match level {
+            "city" => (
+                "county_code LIKE ?".to_owned(),
+                vec![format!("{}%", &code[..4])],
+            ),
+            "county" => ("county_code = ?".to_owned(), vec![code.to_owned()]),
+            // The county narrows a township to the (county_code, day) index, as a user with
+            // these two indexes would write it.
+            "township" => (
+                "county_code = ? AND township_code = ?".to_owned(),
+                vec![code[..6].to_owned(), code.to_owned()],
+            ),
+            _ => ("grid_code = ?".to_owned(), vec![code.to_owned()]),
+        };
+        params.push(from.to_owned());
+        params.push(to.to_owned());
+        (format!("{filter} AND day BETWEEN ? AND ?"), params)
+    }
+
+    fn sum_sql(filter: &str) -> String {
+        let sums: Vec<String> = COUNTER_COLUMNS
+            .iter()
+            .map(|c| format!("sum({c})"))
+            .collect();
+        format!("SELECT {} FROM bench_cases WHERE {filter}", sums.join(", "))
+    }
+
+    /// Nearest-rank percentile of sorted milliseconds.
+    fn percentile(sorted: &[f64], p: f64) -> f64 {
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+
+    fn summary(mut ms: Vec<f64>) -> serde_json::Value {
+        ms.sort_by(f64::total_cmp);
+        serde_json::json!({
+            "asked": ms.len(),
+            "p50_ms": percentile(&ms, 50.0),
+            "p95_ms": percentile(&ms, 95.0),
+            "max_ms": ms.last().copied().unwrap_or(f64::NAN),
+        })
+    }
+
+    fn dir_bytes(dir: &std::path::Path, prefix: &str) -> u64 {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    pub async fn run(options: Options) -> anyhow::Result<()> {
+        let dir = options.dir.clone();
+        let db_path = dir.join(onegrid_store::sqlite_file_name());
+        if db_path.exists() {
+            anyhow::bail!(
+                "{} already holds a store: give a fresh directory",
+                dir.display()
+            );
+        }
+        std::fs::create_dir_all(&dir)?;
+        let started = Instant::now();
+        let store = onegrid_store::open(&onegrid_store::Location::Directory(dir.clone())).await?;
+        let app = App::load(store).await?;
+        let demo = app.load_demo_city().await?;
+        let demo_seconds = started.elapsed().as_secs_f64();
+
+        // The grids and their chains, in code order (a township's grids are contiguous).
+        let atlas = app.atlas();
+        let mut grids = Vec::new();
+        for region in atlas.all_regions() {
+            if !region.is_current() || region.level() != Level::Grid {
+                continue;
+            }
+            let chain = atlas.chain(region.code.as_str());
+            let find = |level: Level| chain.iter().find(|link| link.level == level);
+            let (Some(village), Some(township), Some(county)) = (
+                find(Level::Village),
+                find(Level::Township),
+                find(Level::County),
+            ) else {
+                anyhow::bail!("grid {} has no full chain", region.code);
+            };
+            grids.push(Grid {
+                code: region.code.to_string(),
+                village: village.code.clone(),
+                township: township.code.clone(),
+                township_name: township.name.clone(),
+                county: county.code.clone(),
+                county_name: county.name.clone(),
+                chain: chain.iter().map(|link| link.code.clone()).collect(),
+            });
+        }
+        grids.sort_by(|a, b| a.code.cmp(&b.code));
+        if grids.is_empty() {
+            anyhow::bail!("the demo city has no grids");
+        }
+        let rules = app.rules();
+        let minors: Vec<Minor> = rules
+            .taxonomy
+            .minors()
+            .map(|(_, minor)| Minor {
+                code: minor.code.clone(),
+                tier: minor.default_tier,
+                department: minor
+                    .responsibilities
+                    .iter()
+                    .find_map(|r| r.department.clone()),
+            })
+            .collect();
+        drop(rules);
+
+        // Cases per grid: uniform over the grids (a multinomial draw), then each case's own
+        // draws grid by grid, so that a township's rollup rows can be written and forgotten
+        // before the next township's.
+        let mut random = SplitMix(options.seed);
+        let mut per_grid = vec![0u32; grids.len()];
+        for _ in 0..options.cases {
+            per_grid[random.below(grids.len())] += 1;
+        }
+
+        let options_db = SqliteConnectOptions::new()
+            .filename(&db_path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Off)
+            .busy_timeout(std::time::Duration::from_secs(60))
+            .pragma("cache_size", "-524288");
+        let mut conn = SqliteConnection::connect_with(&options_db).await?;
+        let rollups_before: i64 = sqlx::query_scalar("SELECT count(*) FROM rollups")
+            .fetch_one(&mut conn)
+            .await?;
+        if rollups_before != 0 {
+            anyhow::bail!("the fresh store already has {rollups_before} rollup rows");
+        }
+        let columns: Vec<String> = COUNTER_COLUMNS
+            .iter()
+            .map(|c| format!("{c} INTEGER NOT NULL"))
+            .collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE TABLE bench_cases (county_code TEXT NOT NULL, township_code TEXT NOT NULL, \
+             village_code TEXT NOT NULL, grid_code TEXT NOT NULL, day TEXT NOT NULL, \
+             category TEXT NOT NULL, channel TEXT NOT NULL, {})",
+            columns.join(", ")
+        )))
+        .execute(&mut conn)
+        .await?;
+
+        let csv_path = dir.join("bench_cases.csv");
+        let mut csv = std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(&csv_path).context("bench_cases.csv")?,
+        );
+        writeln!(
+            csv,
+            "county_code,township_code,village_code,grid_code,day,category,channel,{}",
+            COUNTER_COLUMNS.join(",")
+        )?;
+
+        // Shanghai midnight of 2025-01-01 in UTC.
+        let year_start = Utc
+            .with_ymd_and_hms(2024, 12, 31, 16, 0, 0)
+            .single()
+            .context("year start")?;
+        let generate_started = Instant::now();
+        let mut write_seconds = 0.0;
+        let mut csv_seconds = 0.0;
+        let mut upper: HashMap<RollupKey, Counters> = HashMap::new();
+        let mut rollup_rows = 0u64;
+        let mut serial = 0u64;
+        let mut expected_cases = 0u64;
+        let mut start = 0usize;
+        while start < grids.len() {
+            let township = grids[start].township.clone();
+            let mut end = start;
+            while end < grids.len() && grids[end].township == township {
+                end += 1;
+            }
+            let mut local: HashMap<RollupKey, Counters> = HashMap::new();
+            let mut flat = Vec::new();
+            for (index, grid) in grids.iter().enumerate().take(end).skip(start) {
+                for _ in 0..per_grid[index] {
+                    serial += 1;
+                    let day = random.below(365) as i64;
+                    let second = random.below(86_400) as i64;
+                    let created_at = year_start + Duration::seconds(day * 86_400 + second);
+                    let case = synth_case(&mut random, grid, &minors, created_at, serial);
+                    let counters = Counters::of(&case);
+                    let keys = rollup_keys(&case);
+                    let day = keys[0].day.clone();
+                    for key in keys {
+                        let upper_row = key.area.len() <= 6 || key.area.starts_with("unit:");
+                        let map = if upper_row { &mut upper } else { &mut local };
+                        let entry = map.entry(key).or_default();
+                        *entry = entry.plus(counters);
+                    }
+                    flat.push(FlatCase {
+                        grid: index,
+                        day,
+                        category: case.category.clone().unwrap_or_default(),
+                        channel: case.channel.as_str(),
+                        counters,
+                    });
+                }
+            }
+            expected_cases += flat.len() as u64;
+            let mut rows: Vec<(RollupKey, Counters)> = local.into_iter().collect();
+            rows.sort_by(|(a, _), (b, _)| {
+                (&a.area, &a.category, &a.channel, &a.day).cmp(&(
+                    &b.area,
+                    &b.category,
+                    &b.channel,
+                    &b.day,
+                ))
+            });
+            rollup_rows += rows.len() as u64;
+            let csv_started = Instant::now();
+            for row in &flat {
+                let grid = &grids[row.grid];
+                write!(
+                    csv,
+                    "{},{},{},{},{},{},{}",
+                    grid.county,
+                    grid.township,
+                    grid.village,
+                    grid.code,
+                    row.day,
+                    row.category,
+                    row.channel
+                )?;
+                for (_, value) in row.counters.fields() {
+                    write!(csv, ",{value}")?;
+                }
+                writeln!(csv)?;
+            }
+            csv_seconds += csv_started.elapsed().as_secs_f64();
+            let write_started = Instant::now();
+            let mut tx = conn.begin().await?;
+            insert_rollups(&mut tx, &rows).await?;
+            insert_cases(&mut tx, &grids, &flat).await?;
+            tx.commit().await?;
+            write_seconds += write_started.elapsed().as_secs_f64();
+            start = end;
+        }
+        let mut rows: Vec<(RollupKey, Counters)> = upper.into_iter().collect();
+        rows.sort_by(|(a, _), (b, _)| {
+            (&a.area, &a.category, &a.channel, &a.day).cmp(&(
+                &b.area,
+                &b.category,
+                &b.channel,
+                &b.day,
+            ))
+        });
+        rollup_rows += rows.len() as u64;
+        let write_started = Instant::now();
+        let mut tx = conn.begin().await?;
+        insert_rollups(&mut tx, &rows).await?;
+        tx.commit().await?;
+        write_seconds += write_started.elapsed().as_secs_f64();
+        csv.flush()?;
+        drop(csv);
+        let generate_seconds = generate_started.elapsed().as_secs_f64();
+        let index_started = Instant::now();
+        sqlx::query("CREATE INDEX bench_cases_county_day ON bench_cases (county_code, day)")
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("CREATE INDEX bench_cases_grid_day ON bench_cases (grid_code, day)")
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("ANALYZE").execute(&mut conn).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut conn)
+            .await?;
+        let index_seconds = index_started.elapsed().as_secs_f64();
+        // Table sizes, where SQLite was built with the dbstat table.
+        let mut table_bytes = serde_json::Map::new();
+        for name in [
+            "rollups",
+            "bench_cases",
+            "bench_cases_county_day",
+            "bench_cases_grid_day",
+        ] {
+            let bytes: Option<i64> =
+                sqlx::query_scalar("SELECT sum(pgsize) FROM dbstat WHERE name = ?")
+                    .bind(name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .ok()
+                    .flatten();
+            table_bytes.insert(name.to_owned(), serde_json::json!(bytes));
+        }
+        conn.close().await?;
+        let store_bytes = dir_bytes(&dir, onegrid_store::sqlite_file_name());
+        let csv_bytes = std::fs::metadata(&csv_path)?.len();
+        eprintln!(
+            "{expected_cases} cases, {rollup_rows} rollup rows written in {generate_seconds:.1} s; \
+             indexes {index_seconds:.1} s; store {store_bytes} bytes"
+        );
+
+        // The questions: the city, every county, some townships, some grids; a month, a
+        // quarter, the year.
+        let counties: Vec<String> = atlas
+            .children("140700")
+            .iter()
+            .map(|r| r.code.to_string())
+            .collect();
+        let mut townships: Vec<String> = grids.iter().map(|g| g.township.clone()).collect();
+        townships.dedup();
+        let townships: Vec<String> = townships
+            .iter()
+            .step_by((townships.len() / 12).max(1))
+            .take(12)
+            .cloned()
+            .collect();
+        let some_grids: Vec<String> = grids
+            .iter()
+            .step_by((grids.len() / 12).max(1))
+            .take(12)
+            .map(|g| g.code.clone())
+            .collect();
+        let date = |m: u32, d: u32| NaiveDate::from_ymd_opt(2025, m, d).context("date");
+        let mut months = Vec::new();
+        for m in 1..=12u32 {
+            let to = if m == 12 {
+                date(12, 31)?
+            } else {
+                date(m + 1, 1)?.pred_opt().context("date")?
+            };
+            months.push(Period::new(date(m, 1)?, to)?);
+        }
+        let quarters = vec![
+            Period::new(date(1, 1)?, date(3, 31)?)?,
+            Period::new(date(4, 1)?, date(6, 30)?)?,
+            Period::new(date(7, 1)?, date(9, 30)?)?,
+            Period::new(date(10, 1)?, date(12, 31)?)?,
+        ];
+        let year = vec![Period::new(date(1, 1)?, date(12, 31)?)?];
+        let levels: [(&'static str, Vec<String>); 4] = [
+            ("city", vec!["140700".to_owned()]),
+            ("county", counties),
+            ("township", townships),
+            ("grid", some_grids),
+        ];
+        let periods: [(&'static str, &Vec<Period>); 3] =
+            [("month", &months), ("quarter", &quarters), ("year", &year)];
+        let mut classes: Vec<(String, Vec<Question>)> = Vec::new();
+        let mut pick = SplitMix(options.seed ^ 0x5155_4553_5449_4F4E);
+        for (level, codes) in &levels {
+            for (kind, list) in &periods {
+                let mut questions = Vec::with_capacity(options.repeat);
+                for i in 0..options.repeat {
+                    let code = codes[i % codes.len()].clone();
+                    let period = list[pick.below(list.len())];
+                    let from = period.from.format("%Y-%m-%d").to_string();
+                    let to = period.to.format("%Y-%m-%d").to_string();
+                    let (filter, params) = sql_of(level, &code, &from, &to);
+                    questions.push(Question {
+                        level,
+                        code,
+                        period,
+                        filter,
+                        params,
+                    });
+                }
+                classes.push((format!("{level}/{kind}"), questions));
+            }
+        }
+
+        // (i) Through the store's rollups: the counters, then the whole region panel. One
+        // untimed warm-up per kind.
+        let mut results = serde_json::Map::new();
+        let mut answers: HashMap<(String, NaiveDate, NaiveDate), Counters> = HashMap::new();
+        for (class, questions) in &classes {
+            let first = &questions[0];
+            app.counters(std::slice::from_ref(&first.code), first.period)
+                .await?;
+            let mut ms = Vec::with_capacity(questions.len());
+            for q in questions {
+                let started = Instant::now();
+                let counters = app
+                    .counters(std::slice::from_ref(&q.code), q.period)
+                    .await?;
+                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                answers.insert((q.code.clone(), q.period.from, q.period.to), counters[0]);
+            }
+            let mut panel_ms = Vec::with_capacity(questions.len());
+            for q in questions {
+                let code = RegionCode::parse(&q.code)?;
+                let started = Instant::now();
+                let figures = app.region_figures(&code, q.period).await?;
+                panel_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                if figures.figures.counters
+                    != answers[&(q.code.clone(), q.period.from, q.period.to)]
+                {
+                    anyhow::bail!(
+                        "region_figures and counters disagree for {class} {}",
+                        q.code
+                    );
+                }
+            }
+            results.insert(
+                class.clone(),
+                serde_json::json!({
+                    "rollups_counters": summary(ms),
+                    "rollups_region_figures": summary(panel_ms),
+                }),
+            );
+            eprintln!("rollups {class} done");
+        }
+
+        // (ii) The same totals as SQL over bench_cases, on the same file.
+        let read_options = SqliteConnectOptions::new()
+            .filename(&db_path)
+            .read_only(true)
+            .pragma("cache_size", "-524288");
+        let mut reader = SqliteConnection::connect_with(&read_options).await?;
+        let mut checked = 0usize;
+        let mut plans = serde_json::Map::new();
+        for (class, questions) in &classes {
+            let sql = sum_sql(&questions[0].filter);
+            let mut plan_query =
+                sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
+            for p in &questions[0].params {
+                plan_query = plan_query.bind(p.as_str());
+            }
+            let plan: Vec<String> = plan_query
+                .fetch_all(&mut reader)
+                .await?
+                .iter()
+                .filter_map(|row| row.try_get::<String, _>(3).ok())
+                .collect();
+            plans.insert(class.clone(), serde_json::json!(plan.join("; ")));
+            let class_started = Instant::now();
+            let mut ms = Vec::new();
+            for q in questions {
+                if ms.len() >= 3 && class_started.elapsed().as_secs_f64() > options.sqlite_seconds {
+                    break;
+                }
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sum_sql(&q.filter)));
+                for p in &q.params {
+                    query = query.bind(p.as_str());
+                }
+                let started = Instant::now();
+                let row = query.fetch_one(&mut reader).await?;
+                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                let mut values = [0i64; 18];
+                for (i, value) in values.iter_mut().enumerate() {
+                    *value = row.try_get::<Option<i64>, _>(i)?.unwrap_or(0);
+                }
+                let got = Counters::from_values(values);
+                let want = answers[&(q.code.clone(), q.period.from, q.period.to)];
+                if got != want {
+                    anyhow::bail!(
+                        "{class} {} {:?}: SQL gives {got:?}, rollups {want:?}",
+                        q.code,
+                        q.period
+                    );
+                }
+                checked += 1;
+            }
+            if let Some(entry) = results.get_mut(class) {
+                entry["sqlite_group_by"] = summary(ms);
+            }
+            eprintln!("sqlite {class} done");
+        }
+        reader.close().await?;
+
+        // The questions, with the rollups' answers, for bench/figures_duckdb.py.
+        let exported: Vec<serde_json::Value> = classes
+            .iter()
+            .flat_map(|(class, questions)| {
+                let answers = &answers;
+                questions.iter().map(move |q| {
+                    let want = answers[&(q.code.clone(), q.period.from, q.period.to)];
+                    serde_json::json!({
+                        "class": class,
+                        "level": q.level,
+                        "code": q.code,
+                        "from": q.period.from,
+                        "to": q.period.to,
+                        "where": q.filter,
+                        "params": q.params,
+                        "expected": want.fields().map(|(_, v)| v),
+                    })
+                })
+            })
+            .collect();
+        std::fs::write(
+            dir.join("questions.json"),
+            serde_json::to_string(&serde_json::json!({
+                "columns": COUNTER_COLUMNS,
+                "questions": exported,
+            }))?,
+        )?;
+
+        let report = serde_json::json!({
+            "benchmark": "figures",
+            "cases": expected_cases,
+            "grids": grids.len(),
+            "minor_categories": minors.len(),
+            "demo": demo,
+            "demo_seconds": demo_seconds,
+            "generate_and_write_seconds": generate_seconds,
+            "of_which_sqlite_insert_seconds": write_seconds,
+            "of_which_csv_seconds": csv_seconds,
+            "index_and_analyze_seconds": index_seconds,
+            "rollup_rows": rollup_rows,
+            "store_bytes": store_bytes,
+            "table_bytes": table_bytes,
+            "csv_bytes": csv_bytes,
+            "sqlite_answers_checked_identical": checked,
+            "sqlite_plans": plans,
+            "results": results,
+            "dir": dir.display().to_string(),
+            "kept": options.keep,
+        });
+        drop(atlas);
+        drop(app);
+        if !options.keep {
+            for entry in std::fs::read_dir(&dir)?.filter_map(|e| e.ok()) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name != "bench_cases.csv" && name != "questions.json" {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        let _ = std::fs::remove_dir_all(&path);
+                    } else {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        Ok(())
+    }
 }
