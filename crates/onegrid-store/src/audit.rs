@@ -187,3 +187,169 @@ mod tests {
         );
     }
 }
+
+/// A stored record exactly as read back, for verification.
+pub struct StoredRecord {
+    pub county: String,
+    pub seq: i64,
+    pub id: String,
+    pub case_id: Option<String>,
+    pub act: String,
+    pub actor: String,
+    pub role: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub at: String,
+    pub note: String,
+    pub attachments: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A stored checkpoint exactly as read back.
+pub struct StoredCheckpoint {
+    pub seq: i64,
+    pub at: String,
+    pub heads: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The one verification of the record, whatever engine reads the rows: records are fed in
+/// chain order (by county, then sequence), then the stored heads, then the checkpoints. The
+/// first problem found is kept, and every later call answers `false`.
+#[derive(Default)]
+pub struct ChainWalker {
+    report: VerifyReport,
+    county: String,
+    expected_seq: i64,
+    prev: String,
+    heads_seen: std::collections::BTreeMap<String, (i64, String)>,
+    previous_checkpoint: Option<String>,
+}
+
+impl ChainWalker {
+    fn fail(&mut self, problem: String) -> bool {
+        self.report.first_problem = Some(problem);
+        false
+    }
+
+    /// The next record; `false` once a problem is found.
+    pub fn record(&mut self, r: &StoredRecord) -> bool {
+        if self.report.first_problem.is_some() {
+            return false;
+        }
+        if r.county != self.county || self.report.records == 0 {
+            self.county = r.county.clone();
+            self.expected_seq = 1;
+            self.prev = GENESIS.to_owned();
+            self.report.chains += 1;
+        }
+        let place = format!("record {}#{} (id {})", r.county, r.seq, r.id);
+        if r.seq != self.expected_seq {
+            return self.fail(format!(
+                "{place}: expected sequence number {} — a record was deleted or inserted before it",
+                self.expected_seq
+            ));
+        }
+        if r.prev_hash != self.prev {
+            return self.fail(format!(
+                "{place}: its previous-hash does not match the record before it — records were \
+                 deleted, inserted or reordered"
+            ));
+        }
+        let computed = record_hash(
+            &self.prev,
+            &RecordFields {
+                county: &r.county,
+                seq: r.seq,
+                id: &r.id,
+                case_id: r.case_id.as_deref(),
+                act: &r.act,
+                actor: &r.actor,
+                role: &r.role,
+                from_state: r.from_state.as_deref(),
+                to_state: r.to_state.as_deref(),
+                at: &r.at,
+                note: &r.note,
+                attachments: &r.attachments,
+                details: &r.details,
+            },
+        );
+        if computed != r.hash {
+            return self.fail(format!(
+                "{place}: its content does not match its hash — the record was changed"
+            ));
+        }
+        self.report.records += 1;
+        self.heads_seen
+            .insert(r.county.clone(), (r.seq, r.hash.clone()));
+        self.prev = r.hash.clone();
+        self.expected_seq += 1;
+        true
+    }
+
+    /// The stored chain heads (county, seq, hash) must be where the chains end.
+    pub fn heads(&mut self, stored: &[(String, i64, String)]) -> bool {
+        if self.report.first_problem.is_some() {
+            return false;
+        }
+        if stored.len() != self.heads_seen.len() {
+            return self.fail(format!(
+                "chain heads: {} chains have a head but {} have records — a chain was removed",
+                stored.len(),
+                self.heads_seen.len()
+            ));
+        }
+        for (county, seq, hash) in stored {
+            if self.heads_seen.get(county) != Some(&(*seq, hash.clone())) {
+                return self.fail(format!(
+                    "chain {county}: its head is record #{seq} but the chain ends elsewhere — \
+                     records were cut off its end"
+                ));
+            }
+        }
+        true
+    }
+
+    /// The next checkpoint, in order; answers the heads it lists, each of which the engine
+    /// must find with that hash (see `checkpoint_head_missing`), or `None` after a problem.
+    pub fn checkpoint(&mut self, c: &StoredCheckpoint) -> Option<Vec<(String, i64, String)>> {
+        if self.report.first_problem.is_some() {
+            return None;
+        }
+        let place = format!("checkpoint #{}", c.seq);
+        let prev = self
+            .previous_checkpoint
+            .clone()
+            .unwrap_or_else(|| GENESIS.to_owned());
+        if c.seq != self.report.checkpoints as i64 + 1 || c.prev_hash != prev {
+            self.fail(format!("{place}: the checkpoint log is broken here"));
+            return None;
+        }
+        if checkpoint_hash(&prev, c.seq, &c.at, &c.heads) != c.hash {
+            self.fail(format!("{place}: its content does not match its hash"));
+            return None;
+        }
+        let Ok(listed) = serde_json::from_str::<Vec<(String, i64, String)>>(&c.heads) else {
+            self.fail(format!("{place}: its list of heads is unreadable"));
+            return None;
+        };
+        self.report.checkpoints += 1;
+        self.previous_checkpoint = Some(c.hash.clone());
+        Some(listed)
+    }
+
+    /// A head a checkpoint lists is no longer in its chain as it was.
+    pub fn checkpoint_head_missing(&mut self, checkpoint_seq: i64, county: &str, seq: i64) {
+        self.fail(format!(
+            "checkpoint #{checkpoint_seq}: chain {county} no longer has record #{seq} as it was \
+             checkpointed — history was rewritten or cut"
+        ));
+    }
+
+    pub fn finish(self) -> VerifyReport {
+        self.report
+    }
+}

@@ -11,7 +11,8 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use crate::audit::{
-    GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash, time_text,
+    ChainWalker, GENESIS, NewRecord, Record, RecordFields, StoredCheckpoint, StoredRecord,
+    VerifyReport, checkpoint_hash, record_hash, time_text,
 };
 use crate::sqlite_writer_state::{PendingCase, PendingKey, PendingRecord, WriterState};
 use crate::{
@@ -463,10 +464,9 @@ pub(crate) async fn write_checkpoint(
     Ok(true)
 }
 
-/// Walks every chain and the checkpoint log; stops at the first problem.
+/// Walks every chain and the checkpoint log (`audit::ChainWalker`); stops at the first problem.
 pub(crate) async fn verify(pool: &SqlitePool) -> StoreResult<VerifyReport> {
-    let mut report = VerifyReport::default();
-    let mut heads_seen: std::collections::BTreeMap<String, (i64, String)> = Default::default();
+    let mut walker = ChainWalker::default();
     {
         let mut rows = sqlx::query(
             "SELECT county_code, seq, id, case_id, act, actor, role, from_state, to_state, at,
@@ -474,149 +474,75 @@ pub(crate) async fn verify(pool: &SqlitePool) -> StoreResult<VerifyReport> {
              FROM records ORDER BY county_code, seq",
         )
         .fetch(pool);
-        let mut county = String::new();
-        let mut expected_seq = 1;
-        let mut prev = GENESIS.to_owned();
         while let Some(row) = rows.try_next().await? {
-            let this_county: String = row.try_get("county_code")?;
-            if this_county != county {
-                county = this_county;
-                expected_seq = 1;
-                prev = GENESIS.to_owned();
-                report.chains += 1;
+            if !walker.record(&stored_record(&row)?) {
+                return Ok(walker.finish());
             }
-            let seq: i64 = row.try_get("seq")?;
-            let id: String = row.try_get("id")?;
-            let place = format!("record {county}#{seq} (id {id})");
-            if seq != expected_seq {
-                report.first_problem = Some(format!(
-                    "{place}: expected sequence number {expected_seq} — a record was deleted \
-                     or inserted before it"
-                ));
-                return Ok(report);
-            }
-            let prev_hash: String = row.try_get("prev_hash")?;
-            if prev_hash != prev {
-                report.first_problem = Some(format!(
-                    "{place}: its previous-hash does not match the record before it — records \
-                     were deleted, inserted or reordered"
-                ));
-                return Ok(report);
-            }
-            let text = |name: &str| -> StoreResult<String> { Ok(row.try_get::<String, _>(name)?) };
-            let optional = |name: &str| -> StoreResult<Option<String>> { Ok(row.try_get(name)?) };
-            let (case_id, from_state, to_state) = (
-                optional("case_id")?,
-                optional("from_state")?,
-                optional("to_state")?,
-            );
-            let (act, actor, role, at, note, attachments, details) = (
-                text("act")?,
-                text("actor")?,
-                text("role")?,
-                text("at")?,
-                text("note")?,
-                text("attachments")?,
-                text("details")?,
-            );
-            let computed = record_hash(
-                &prev,
-                &RecordFields {
-                    county: &county,
-                    seq,
-                    id: &id,
-                    case_id: case_id.as_deref(),
-                    act: &act,
-                    actor: &actor,
-                    role: &role,
-                    from_state: from_state.as_deref(),
-                    to_state: to_state.as_deref(),
-                    at: &at,
-                    note: &note,
-                    attachments: &attachments,
-                    details: &details,
-                },
-            );
-            let stored: String = row.try_get("hash")?;
-            if computed != stored {
-                report.first_problem = Some(format!(
-                    "{place}: its content does not match its hash — the record was changed"
-                ));
-                return Ok(report);
-            }
-            report.records += 1;
-            heads_seen.insert(county.clone(), (seq, stored.clone()));
-            prev = stored;
-            expected_seq += 1;
         }
     }
-    let stored_heads = sqlx::query("SELECT county_code, seq, hash FROM chain_heads")
+    let mut heads = Vec::new();
+    for row in sqlx::query("SELECT county_code, seq, hash FROM chain_heads")
         .fetch_all(pool)
-        .await?;
-    if stored_heads.len() != heads_seen.len() {
-        report.first_problem = Some(format!(
-            "chain heads: {} chains have a head but {} have records — a chain was removed",
-            stored_heads.len(),
-            heads_seen.len()
+        .await?
+    {
+        heads.push((
+            row.try_get("county_code")?,
+            row.try_get("seq")?,
+            row.try_get("hash")?,
         ));
-        return Ok(report);
     }
-    for row in &stored_heads {
-        let county: String = row.try_get("county_code")?;
-        let head = (
-            row.try_get::<i64, _>("seq")?,
-            row.try_get::<String, _>("hash")?,
-        );
-        if heads_seen.get(&county) != Some(&head) {
-            report.first_problem = Some(format!(
-                "chain {county}: its head is record #{} but the chain ends elsewhere — records \
-                 were cut off its end",
-                head.0
-            ));
-            return Ok(report);
-        }
+    if !walker.heads(&heads) {
+        return Ok(walker.finish());
     }
     let checkpoints =
         sqlx::query("SELECT seq, at, heads, prev_hash, hash FROM checkpoints ORDER BY seq")
             .fetch_all(pool)
             .await?;
-    let mut prev = GENESIS.to_owned();
-    for (position, row) in checkpoints.iter().enumerate() {
-        let seq: i64 = row.try_get("seq")?;
-        let heads: String = row.try_get("heads")?;
-        let at: String = row.try_get("at")?;
-        let prev_hash: String = row.try_get("prev_hash")?;
-        let hash: String = row.try_get("hash")?;
-        let place = format!("checkpoint #{seq}");
-        if seq != position as i64 + 1 || prev_hash != prev {
-            report.first_problem = Some(format!("{place}: the checkpoint log is broken here"));
-            return Ok(report);
-        }
-        if checkpoint_hash(&prev, seq, &at, &heads) != hash {
-            report.first_problem = Some(format!("{place}: its content does not match its hash"));
-            return Ok(report);
-        }
-        let listed: Vec<(String, i64, String)> = serde_json::from_str(&heads)
-            .map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))?;
-        for (county, head_seq, head_hash) in listed {
+    for row in &checkpoints {
+        let checkpoint = StoredCheckpoint {
+            seq: row.try_get("seq")?,
+            at: row.try_get("at")?,
+            heads: row.try_get("heads")?,
+            prev_hash: row.try_get("prev_hash")?,
+            hash: row.try_get("hash")?,
+        };
+        let Some(listed) = walker.checkpoint(&checkpoint) else {
+            return Ok(walker.finish());
+        };
+        for (county, seq, hash) in listed {
             let at_seq: Option<String> =
                 sqlx::query_scalar("SELECT hash FROM records WHERE county_code = ? AND seq = ?")
                     .bind(&county)
-                    .bind(head_seq)
+                    .bind(seq)
                     .fetch_optional(pool)
                     .await?;
-            if at_seq.as_deref() != Some(head_hash.as_str()) {
-                report.first_problem = Some(format!(
-                    "{place}: chain {county} no longer has record #{head_seq} as it was \
-                     checkpointed — history was rewritten or cut"
-                ));
-                return Ok(report);
+            if at_seq.as_deref() != Some(hash.as_str()) {
+                walker.checkpoint_head_missing(checkpoint.seq, &county, seq);
+                return Ok(walker.finish());
             }
         }
-        report.checkpoints += 1;
-        prev = hash;
     }
-    Ok(report)
+    Ok(walker.finish())
+}
+
+fn stored_record(row: &SqliteRow) -> StoreResult<StoredRecord> {
+    Ok(StoredRecord {
+        county: row.try_get("county_code")?,
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        act: row.try_get("act")?,
+        actor: row.try_get("actor")?,
+        role: row.try_get("role")?,
+        from_state: row.try_get("from_state")?,
+        to_state: row.try_get("to_state")?,
+        at: row.try_get("at")?,
+        note: row.try_get("note")?,
+        attachments: row.try_get("attachments")?,
+        details: row.try_get("details")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
 }
 
 /// A value bound to a list query.
