@@ -4,61 +4,40 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestServer, call, server};
+use common::{TestServer, act_as, call, report_case, server, today};
 use serde_json::{Value, json};
-
-async fn report(server: &TestServer, body: Value) -> Value {
-    let (status, case, _) = call(server, "POST", "/api/v1/cases", Some(body), &[]).await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
-    case
-}
-
-async fn act(server: &TestServer, case: Value, role: &str, mut fields: Value) -> Value {
-    fields["version"] = case["version"].clone();
-    let uri = format!("/api/v1/cases/{}/acts", case["id"].as_str().unwrap());
-    let (status, next, _) = call(
-        server,
-        "POST",
-        &uri,
-        Some(fields),
-        &[("x-actor-role", role)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{next}");
-    next
-}
 
 /// Five cases: A closed at township tier and rated satisfied; B settled on the spot in the
 /// grid and closed; C rejected; D registered; E reported outside the grid (county only).
 async fn fixed_cases(server: &TestServer) {
     let in_grid = |channel: &str, text: &str| json!({"description": text, "lon": 112.75, "lat": 37.65, "channel": channel});
-    let a = report(server, in_grid("resident", "邻里噪音纠纷")).await;
-    let a = act(server, a, "centre_intake", json!({"act": "accept"})).await;
-    let a = act(
+    let a = report_case(server, in_grid("resident", "邻里噪音纠纷")).await;
+    let a = act_as(server, a, "centre_intake", json!({"act": "accept"})).await;
+    let a = act_as(
         server,
         a,
         "centre_intake",
         json!({"act": "register", "category": "0401"}),
     )
     .await;
-    let a = act(
+    let a = act_as(
         server,
         a,
         "centre_dispatcher",
         json!({"act": "dispatch", "unit": "140702001:gov"}),
     )
     .await;
-    let a = act(server, a, "unit_handler", json!({"act": "sign"})).await;
-    let a = act(
+    let a = act_as(server, a, "unit_handler", json!({"act": "sign"})).await;
+    let a = act_as(
         server,
         a,
         "unit_handler",
         json!({"act": "report_back", "note": "调解完毕"}),
     )
     .await;
-    let a = act(server, a, "grid_worker", json!({"act": "verify_pass"})).await;
-    let a = act(server, a, "centre_dispatcher", json!({"act": "close"})).await;
-    act(
+    let a = act_as(server, a, "grid_worker", json!({"act": "verify_pass"})).await;
+    let a = act_as(server, a, "centre_dispatcher", json!({"act": "close"})).await;
+    act_as(
         server,
         a,
         "centre_intake",
@@ -66,19 +45,19 @@ async fn fixed_cases(server: &TestServer) {
     )
     .await;
 
-    let b = report(server, in_grid("grid_patrol", "井盖松动")).await;
-    let b = act(
+    let b = report_case(server, in_grid("grid_patrol", "井盖松动")).await;
+    let b = act_as(
         server,
         b,
         "grid_worker",
         json!({"act": "settle_on_spot", "note": "已复位"}),
     )
     .await;
-    let b = act(server, b, "grid_worker", json!({"act": "verify_pass"})).await;
-    act(server, b, "centre_dispatcher", json!({"act": "close"})).await;
+    let b = act_as(server, b, "grid_worker", json!({"act": "verify_pass"})).await;
+    act_as(server, b, "centre_dispatcher", json!({"act": "close"})).await;
 
-    let c = report(server, in_grid("hotline", "无效来电")).await;
-    act(
+    let c = report_case(server, in_grid("hotline", "无效来电")).await;
+    act_as(
         server,
         c,
         "centre_intake",
@@ -86,9 +65,9 @@ async fn fixed_cases(server: &TestServer) {
     )
     .await;
 
-    let d = report(server, in_grid("resident", "门口占道摆摊")).await;
-    let d = act(server, d, "centre_intake", json!({"act": "accept"})).await;
-    act(
+    let d = report_case(server, in_grid("resident", "门口占道摆摊")).await;
+    let d = act_as(server, d, "centre_intake", json!({"act": "accept"})).await;
+    act_as(
         server,
         d,
         "centre_intake",
@@ -96,17 +75,11 @@ async fn fixed_cases(server: &TestServer) {
     )
     .await;
 
-    report(
+    report_case(
         server,
         json!({"description": "村口路灯不亮", "lon": 112.65, "lat": 37.55, "channel": "resident"}),
     )
     .await;
-}
-
-fn today() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(8))
-        .format("%Y-%m-%d")
-        .to_string()
 }
 
 async fn figures(server: &TestServer, code: &str) -> Value {

@@ -10,50 +10,29 @@ use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use common::{TestServer, call, server};
+use common::{TestServer, act_as, call, report_case, server, today};
 use http_body_util::BodyExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use tower::ServiceExt;
-
-async fn report_case(server: &TestServer, body: Value) -> Value {
-    let (status, case, _) = call(server, "POST", "/api/v1/cases", Some(body), &[]).await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
-    case
-}
-
-async fn act(server: &TestServer, case: Value, role: &str, mut fields: Value) -> Value {
-    fields["version"] = case["version"].clone();
-    let uri = format!("/api/v1/cases/{}/acts", case["id"].as_str().unwrap());
-    let (status, next, _) = call(
-        server,
-        "POST",
-        &uri,
-        Some(fields),
-        &[("x-actor-role", role)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{next}");
-    next
-}
 
 /// Four cases in the grid: one settled on the spot and closed, one registered, one rejected,
 /// one only reported.
 async fn some_cases(server: &TestServer) {
     let in_grid = |channel: &str, text: &str| json!({"description": text, "lon": 112.75, "lat": 37.65, "channel": channel});
     let a = report_case(server, in_grid("grid_patrol", "井盖松动")).await;
-    let a = act(
+    let a = act_as(
         server,
         a,
         "grid_worker",
         json!({"act": "settle_on_spot", "note": "已复位"}),
     )
     .await;
-    let a = act(server, a, "grid_worker", json!({"act": "verify_pass"})).await;
-    act(server, a, "centre_dispatcher", json!({"act": "close"})).await;
+    let a = act_as(server, a, "grid_worker", json!({"act": "verify_pass"})).await;
+    act_as(server, a, "centre_dispatcher", json!({"act": "close"})).await;
 
     let b = report_case(server, in_grid("resident", "门口占道摆摊")).await;
-    let b = act(server, b, "centre_intake", json!({"act": "accept"})).await;
-    act(
+    let b = act_as(server, b, "centre_intake", json!({"act": "accept"})).await;
+    act_as(
         server,
         b,
         "centre_intake",
@@ -62,7 +41,7 @@ async fn some_cases(server: &TestServer) {
     .await;
 
     let c = report_case(server, in_grid("hotline", "无效来电")).await;
-    act(
+    act_as(
         server,
         c,
         "centre_intake",
@@ -71,12 +50,6 @@ async fn some_cases(server: &TestServer) {
     .await;
 
     report_case(server, in_grid("resident", "邻里噪音纠纷")).await;
-}
-
-fn today() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(8))
-        .format("%Y-%m-%d")
-        .to_string()
 }
 
 /// One GET through the router: status, headers and the body's bytes.

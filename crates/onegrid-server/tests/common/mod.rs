@@ -87,3 +87,33 @@ pub async fn call(
     let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, value, headers)
 }
+
+/// Reports a case through the API; it must be created.
+pub async fn report_case(server: &TestServer, body: Value) -> Value {
+    let (status, case, _) = call(server, "POST", "/api/v1/cases", Some(body), &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    case
+}
+
+/// Takes one act in `role` at the case's current version; it must succeed.
+pub async fn act_as(server: &TestServer, case: Value, role: &str, mut fields: Value) -> Value {
+    fields["version"] = case["version"].clone();
+    let uri = format!("/api/v1/cases/{}/acts", case["id"].as_str().unwrap());
+    let (status, next, _) = call(
+        server,
+        "POST",
+        &uri,
+        Some(fields),
+        &[("x-actor-role", role)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    next
+}
+
+/// Today in Asia/Shanghai, as YYYY-MM-DD.
+pub fn today() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string()
+}
