@@ -207,6 +207,53 @@ pub struct StoredRecord {
     pub hash: String,
 }
 
+impl StoredRecord {
+    /// The record as it will be stored: a new id, every field in the text form that is
+    /// hashed, and its hash over the previous one. Both engines append through this, so a
+    /// record verifies the same wherever it was written.
+    pub fn seal(record: &NewRecord, seq: i64, prev_hash: String) -> StoredRecord {
+        let mut sealed = StoredRecord {
+            county: record.county.clone(),
+            seq,
+            id: uuid::Uuid::now_v7().to_string(),
+            case_id: record.case_id.clone(),
+            act: record.act.clone(),
+            actor: record.actor.clone(),
+            role: record.role.clone(),
+            from_state: record.from_state.clone(),
+            to_state: record.to_state.clone(),
+            at: time_text(record.at),
+            note: record.note.clone(),
+            // A Vec<String> always serialises; the fallback is never taken.
+            attachments: serde_json::to_string(&record.attachments)
+                .unwrap_or_else(|_| "[]".to_owned()),
+            details: record.details.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        sealed.hash = record_hash(&sealed.prev_hash, &sealed.fields());
+        sealed
+    }
+
+    fn fields(&self) -> RecordFields<'_> {
+        RecordFields {
+            county: &self.county,
+            seq: self.seq,
+            id: &self.id,
+            case_id: self.case_id.as_deref(),
+            act: &self.act,
+            actor: &self.actor,
+            role: &self.role,
+            from_state: self.from_state.as_deref(),
+            to_state: self.to_state.as_deref(),
+            at: &self.at,
+            note: &self.note,
+            attachments: &self.attachments,
+            details: &self.details,
+        }
+    }
+}
+
 /// A stored checkpoint exactly as read back.
 pub struct StoredCheckpoint {
     pub seq: i64,
@@ -259,24 +306,7 @@ impl ChainWalker {
                  deleted, inserted or reordered"
             ));
         }
-        let computed = record_hash(
-            &self.prev,
-            &RecordFields {
-                county: &r.county,
-                seq: r.seq,
-                id: &r.id,
-                case_id: r.case_id.as_deref(),
-                act: &r.act,
-                actor: &r.actor,
-                role: &r.role,
-                from_state: r.from_state.as_deref(),
-                to_state: r.to_state.as_deref(),
-                at: &r.at,
-                note: &r.note,
-                attachments: &r.attachments,
-                details: &r.details,
-            },
-        );
+        let computed = record_hash(&self.prev, &r.fields());
         if computed != r.hash {
             return self.fail(format!(
                 "{place}: its content does not match its hash — the record was changed"

@@ -23,9 +23,7 @@ use onegrid_domain::{Level, Region, RegionCode};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
 
-use crate::audit::{
-    GENESIS, NewRecord, Record, RecordFields, VerifyReport, checkpoint_hash, record_hash, time_text,
-};
+use crate::audit::{GENESIS, NewRecord, Record, VerifyReport, checkpoint_hash, time_text};
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
     IDEMPOTENCY_DAYS, IdempotencyClaim, NewUser, RegionUpsert, Store, StoreError, StoreResult,
@@ -261,52 +259,30 @@ async fn lock_head(conn: &mut PgConnection, county: &str) -> StoreResult<(i64, S
 /// Appends one record to its county's chain and moves the head, which it locks (again) first.
 async fn append_record(conn: &mut PgConnection, record: &NewRecord) -> StoreResult<()> {
     let (head_seq, prev_hash) = lock_head(conn, &record.county).await?;
-    let seq = head_seq + 1;
-    let id = uuid::Uuid::now_v7().to_string();
-    let at = time_text(record.at);
-    let attachments = serde_json::to_string(&record.attachments)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let details = record.details.to_string();
-    let hash = record_hash(
-        &prev_hash,
-        &RecordFields {
-            county: &record.county,
-            seq,
-            id: &id,
-            case_id: record.case_id.as_deref(),
-            act: &record.act,
-            actor: &record.actor,
-            role: &record.role,
-            from_state: record.from_state.as_deref(),
-            to_state: record.to_state.as_deref(),
-            at: &at,
-            note: &record.note,
-            attachments: &attachments,
-            details: &details,
-        },
-    );
+    let r = crate::audit::StoredRecord::seal(record, head_seq + 1, prev_hash);
     sqlx::query(
         "INSERT INTO records (county_code, seq, id, case_id, act, actor, role, from_state,
                               to_state, at, note, attachments, details, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
-    .bind(&record.county)
-    .bind(seq)
-    .bind(&id)
-    .bind(&record.case_id)
-    .bind(&record.act)
-    .bind(&record.actor)
-    .bind(&record.role)
-    .bind(&record.from_state)
-    .bind(&record.to_state)
-    .bind(&at)
-    .bind(&record.note)
-    .bind(&attachments)
-    .bind(&details)
-    .bind(&prev_hash)
-    .bind(&hash)
+    .bind(&r.county)
+    .bind(r.seq)
+    .bind(&r.id)
+    .bind(&r.case_id)
+    .bind(&r.act)
+    .bind(&r.actor)
+    .bind(&r.role)
+    .bind(&r.from_state)
+    .bind(&r.to_state)
+    .bind(&r.at)
+    .bind(&r.note)
+    .bind(&r.attachments)
+    .bind(&r.details)
+    .bind(&r.prev_hash)
+    .bind(&r.hash)
     .execute(&mut *conn)
     .await?;
+    let (seq, hash) = (r.seq, r.hash);
     sqlx::query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE county_code = $1")
         .bind(&record.county)
         .bind(seq)

@@ -11,10 +11,10 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use crate::audit::{
-    ChainWalker, GENESIS, NewRecord, Record, RecordFields, StoredCheckpoint, StoredRecord,
-    VerifyReport, checkpoint_hash, record_hash, time_text,
+    ChainWalker, GENESIS, NewRecord, Record, StoredCheckpoint, StoredRecord, VerifyReport,
+    checkpoint_hash, time_text,
 };
-use crate::sqlite_writer_state::{PendingCase, PendingKey, PendingRecord, WriterState};
+use crate::sqlite_writer_state::{PendingCase, PendingKey, WriterState};
 use crate::{
     CaseFilter, CasePage, CreateOutcome, IDEMPOTENCY_DAYS, IdempotencyClaim, StoreError,
     StoreResult,
@@ -349,47 +349,9 @@ pub(crate) async fn append_record(
     record: &NewRecord,
 ) -> StoreResult<()> {
     let (last_seq, prev_hash) = state.head(conn, &record.county).await?;
-    let seq = last_seq + 1;
-    let id = uuid::Uuid::now_v7().to_string();
-    let at = time_text(record.at);
-    let attachments = serde_json::to_string(&record.attachments)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let details = record.details.to_string();
-    let hash = record_hash(
-        &prev_hash,
-        &RecordFields {
-            county: &record.county,
-            seq,
-            id: &id,
-            case_id: record.case_id.as_deref(),
-            act: &record.act,
-            actor: &record.actor,
-            role: &record.role,
-            from_state: record.from_state.as_deref(),
-            to_state: record.to_state.as_deref(),
-            at: &at,
-            note: &record.note,
-            attachments: &attachments,
-            details: &details,
-        },
-    );
-    state.pending_records.push(PendingRecord {
-        county: record.county.clone(),
-        seq,
-        id,
-        case_id: record.case_id.clone(),
-        act: record.act.clone(),
-        actor: record.actor.clone(),
-        role: record.role.clone(),
-        from_state: record.from_state.clone(),
-        to_state: record.to_state.clone(),
-        at,
-        note: record.note.clone(),
-        attachments,
-        details,
-        prev_hash,
-        hash: hash.clone(),
-    });
+    let sealed = StoredRecord::seal(record, last_seq + 1, prev_hash);
+    let (seq, hash) = (sealed.seq, sealed.hash.clone());
+    state.pending_records.push(sealed);
     state.move_head(&record.county, seq, hash);
     Ok(())
 }

@@ -36,25 +36,6 @@ pub(crate) struct PendingCase {
     pub village: Option<String>,
 }
 
-/// A record waiting for the group's flush: every column as stored and hashed.
-pub(crate) struct PendingRecord {
-    pub county: String,
-    pub seq: i64,
-    pub id: String,
-    pub case_id: Option<String>,
-    pub act: String,
-    pub actor: String,
-    pub role: String,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
-    pub at: String,
-    pub note: String,
-    pub attachments: String,
-    pub details: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
 /// An idempotency key claimed in this group.
 #[derive(Clone)]
 pub(crate) struct PendingKey {
@@ -67,7 +48,8 @@ pub(crate) struct PendingKey {
 #[derive(Default)]
 pub(crate) struct WriterState {
     pub(crate) pending_cases: Vec<PendingCase>,
-    pub(crate) pending_records: Vec<PendingRecord>,
+    /// Records waiting for the group's flush: every column as stored and hashed.
+    pub(crate) pending_records: Vec<crate::audit::StoredRecord>,
     pub(crate) pending_keys: Vec<(String, PendingKey)>,
     job_marks: (usize, usize, usize),
     heads: HashMap<String, (i64, String)>,
