@@ -11,6 +11,7 @@ mod error;
 pub mod figures;
 pub mod regions;
 pub mod reports;
+pub mod screen;
 
 use std::sync::{Arc, RwLock};
 

@@ -6,6 +6,7 @@
 //! the routes over an [`App`], [`serve`] runs them on a listener it is handed until a shutdown
 //! future resolves.
 
+mod assets;
 mod error;
 mod openapi;
 mod routes;

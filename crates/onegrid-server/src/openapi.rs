@@ -9,6 +9,7 @@ use crate::routes::{
     __path_region_children_geojson, __path_region_figures, __path_report, __path_taxonomy,
     __path_upload_attachment, __path_verify_audit,
 };
+use crate::routes::{__path_overdue, __path_region_events, __path_trend};
 use crate::wire;
 
 #[derive(OpenApi)]
@@ -33,7 +34,10 @@ use crate::wire;
         verify_audit,
         region_figures,
         ranking,
-        report
+        report,
+        trend,
+        overdue,
+        region_events
     ),
     components(schemas(
         wire::Health,
@@ -42,7 +46,12 @@ use crate::wire;
         wire::RegionResponse,
         wire::RegionVersion,
         wire::ErrorBody,
-        wire::ErrorDetail
+        wire::ErrorDetail,
+        wire::TrendResponse,
+        wire::TrendPoint,
+        wire::OverdueListResponse,
+        wire::OverdueCaseItem,
+        wire::ChangeEvent
     ))
 )]
 pub struct ApiDoc;

@@ -319,4 +319,8 @@ pub trait Store: Send + Sync + 'static {
             self.engine()
         )))
     }
+    /// How far each county's record chain has grown: `(county code, last seq)`, by code. Every
+    /// change of a case appends to its county's chain in the change's transaction, so a
+    /// reader polling this cheap query sees the changes of any process writing the store.
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>>;
 }

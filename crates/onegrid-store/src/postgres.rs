@@ -1035,6 +1035,17 @@ impl Store for PostgresStore {
             bytes: row.try_get("bytes")?,
         }))
     }
+
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT county_code, seq FROM chain_heads ORDER BY county_code")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut positions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            positions.push((row.try_get("county_code")?, row.try_get("seq")?));
+        }
+        Ok(positions)
+    }
 }
 
 /// Walks every chain and the checkpoint log; stops at the first problem. The same walk, and

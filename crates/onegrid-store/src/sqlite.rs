@@ -934,6 +934,17 @@ impl Store for SqliteStore {
             bytes: row.try_get("bytes")?,
         }))
     }
+
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT county_code, seq FROM chain_heads ORDER BY county_code")
+            .fetch_all(&self.reads)
+            .await?;
+        let mut positions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            positions.push((row.try_get("county_code")?, row.try_get("seq")?));
+        }
+        Ok(positions)
+    }
 }
 
 /// The digits that every code inside `scope` starts with.

@@ -4,6 +4,7 @@ mod cases;
 mod figures;
 mod health;
 mod regions;
+mod screen;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -16,6 +17,7 @@ pub(crate) use cases::{
 };
 pub(crate) use figures::{__path_ranking, __path_region_figures, __path_report};
 pub(crate) use health::__path_healthz;
+pub(crate) use screen::{__path_overdue, __path_region_events, __path_trend};
 pub(crate) use regions::{
     __path_get_grid, __path_get_region, __path_locate, __path_region_children_geojson,
 };
@@ -51,4 +53,5 @@ pub fn routes() -> Router<App> {
         )
         .route("/api/v1/regions/{code}/ranking", get(figures::ranking))
         .route("/api/v1/reports/{code}", get(figures::report))
+        .merge(screen::routes())
 }
