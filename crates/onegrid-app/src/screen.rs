@@ -139,10 +139,26 @@ impl App {
             .ok_or_else(|| AppError::not_found(format!("region {code}")))
     }
 
-    /// The region `/screen` opens on: the city (the first by code where there are several),
-    /// else the first province, else the first county.
+    /// The region `/screen` opens on: the city with the most grids (a store holds the division
+    /// codes of the whole country but governs one city), else the first city by code, else
+    /// the first province or county.
     pub fn screen_home(&self) -> AppResult<RegionCode> {
         let atlas = self.atlas();
+        let mut grids_per_city: std::collections::BTreeMap<&str, usize> = Default::default();
+        for region in atlas.all_regions() {
+            if region.level() == Level::Grid && region.valid_to.is_none() {
+                if let Some(city) = region.code.as_str().get(..4) {
+                    *grids_per_city.entry(city).or_default() += 1;
+                }
+            }
+        }
+        let busiest = grids_per_city
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(city, _)| format!("{city}00"));
+        if let Some(city) = busiest.and_then(|code| atlas.region(&code).map(|r| r.code.clone())) {
+            return Ok(city);
+        }
         for level in [Level::City, Level::Province, Level::County] {
             let first = atlas
                 .all_regions()
@@ -157,9 +173,16 @@ impl App {
     }
 
     /// A region's (or grid's) cases reported in each day, week or month of the period.
-    pub async fn trend(&self, code: &RegionCode, period: Period, step: TrendStep) -> AppResult<Trend> {
+    pub async fn trend(
+        &self,
+        code: &RegionCode,
+        period: Period,
+        step: TrendStep,
+    ) -> AppResult<Trend> {
         let region = self.screen_region(code)?;
-        let days = self.breakdown(code.as_str(), Breakdown::Day, period).await?;
+        let days = self
+            .breakdown(code.as_str(), Breakdown::Day, period)
+            .await?;
         let mut points = Vec::new();
         let mut start = step.start_of(period.from);
         while start <= period.to {

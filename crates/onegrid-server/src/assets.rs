@@ -94,7 +94,12 @@ fn asset(content_type: &'static str, body: &'static [u8], cache: &'static str) -
 }
 
 /// Our own asset: cached for a year when asked for by its current tag, else revalidated.
-fn own_asset(content_type: &'static str, body: &'static str, tag: u64, query: RawQuery) -> Response {
+fn own_asset(
+    content_type: &'static str,
+    body: &'static str,
+    tag: u64,
+    query: RawQuery,
+) -> Response {
     let current = query.0.as_deref() == Some(format!("v={tag:016x}").as_str());
     asset(
         content_type,
@@ -138,8 +143,14 @@ pub fn screen_page(code: &str, name: &str) -> Response {
     let body = SCREEN_HTML
         .replace("{{REGION_CODE}}", &escape_html(code))
         .replace("{{REGION_NAME}}", &escape_html(name))
-        .replace("{{CSS}}", &format!("/assets/screen.css?v={SCREEN_CSS_TAG:016x}"))
-        .replace("{{JS}}", &format!("/assets/screen.js?v={SCREEN_JS_TAG:016x}"))
+        .replace(
+            "{{CSS}}",
+            &format!("/assets/screen.css?v={SCREEN_CSS_TAG:016x}"),
+        )
+        .replace(
+            "{{JS}}",
+            &format!("/assets/screen.js?v={SCREEN_JS_TAG:016x}"),
+        )
         .replace("{{ECHARTS}}", ECHARTS_PATH);
     page_headers(StatusCode::OK, body)
 }

@@ -17,10 +17,10 @@ pub(crate) use cases::{
 };
 pub(crate) use figures::{__path_ranking, __path_region_figures, __path_report};
 pub(crate) use health::__path_healthz;
-pub(crate) use screen::{__path_overdue, __path_region_events, __path_trend};
 pub(crate) use regions::{
     __path_get_grid, __path_get_region, __path_locate, __path_region_children_geojson,
 };
+pub(crate) use screen::{__path_overdue, __path_region_events, __path_trend};
 
 pub fn routes() -> Router<App> {
     Router::new()

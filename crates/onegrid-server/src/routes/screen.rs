@@ -13,7 +13,7 @@ use axum::routing::get;
 use chrono::{NaiveDate, Utc};
 use futures_util::Stream;
 use onegrid_app::figures::Period;
-use onegrid_app::screen::{TrendStep, Trend};
+use onegrid_app::screen::{Trend, TrendStep};
 use onegrid_app::{App, AppError};
 use onegrid_domain::RegionCode;
 use onegrid_domain::masking::mask_text;
@@ -53,7 +53,9 @@ fn parse_date(text: &str, field: &str) -> Result<NaiveDate, ApiError> {
 async fn screen_home(State(app): State<App>) -> Response {
     match app.screen_home() {
         Ok(code) => Redirect::to(&format!("/screen/{code}")).into_response(),
-        Err(_) => assets::not_found_page("尚无行政区划数据：请先导入区划（onegrid import divisions）或运行 onegrid demo。"),
+        Err(_) => assets::not_found_page(
+            "尚无行政区划数据：请先导入区划（onegrid import divisions）或运行 onegrid demo。",
+        ),
     }
 }
 
