@@ -253,9 +253,10 @@
         nameProperty: 'code',
         roam: true,
         scaleLimit: { min: 0.8, max: 12 },
-        top: 28,
-        bottom: 28,
-        left: 'center',
+        top: 24,
+        bottom: 24,
+        left: 64,
+        right: 24,
         selectedMode: false,
         label: {
           show: !many,
