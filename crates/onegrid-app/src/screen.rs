@@ -146,10 +146,11 @@ impl App {
         let atlas = self.atlas();
         let mut grids_per_city: std::collections::BTreeMap<&str, usize> = Default::default();
         for region in atlas.all_regions() {
-            if region.level() == Level::Grid && region.valid_to.is_none() {
-                if let Some(city) = region.code.as_str().get(..4) {
-                    *grids_per_city.entry(city).or_default() += 1;
-                }
+            if region.level() == Level::Grid
+                && region.valid_to.is_none()
+                && let Some(city) = region.code.as_str().get(..4)
+            {
+                *grids_per_city.entry(city).or_default() += 1;
             }
         }
         let busiest = grids_per_city
