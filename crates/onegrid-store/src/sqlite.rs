@@ -891,12 +891,22 @@ impl Store for SqliteStore {
 
     async fn rollup_breakdown(
         &self,
-        area: &str,
+        areas: &[String],
         by: Breakdown,
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
-        sqlite_cases::rollup_breakdown(&self.reads, area, by, from_day, to_day).await
+        sqlite_cases::rollup_breakdown(&self.reads, areas, by, from_day, to_day).await
+    }
+
+    async fn rollup_mix(
+        &self,
+        areas: &[String],
+        by: Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        sqlite_cases::rollup_mix(&self.reads, areas, by, from_day, to_day).await
     }
 
     async fn backup_to(&self, path: &Path) -> StoreResult<()> {
