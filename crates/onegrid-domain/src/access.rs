@@ -232,13 +232,12 @@ impl Scope {
             RegionCode::parse(region)
                 .map_err(|e| AccessError::Invalid(format!("scope: '{text}': {e}")))?;
             let valid = !department.is_empty()
-                && department.len() <= 40
-                && department
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                && department.chars().count() <= 40
+                && !department.chars().any(|c| c.is_whitespace() || c == ':');
             if !valid {
                 return Err(AccessError::Invalid(format!(
-                    "scope: '{text}': a unit is REGION:department, the department in [a-z0-9_]"
+                    "scope: '{text}': a unit is REGION:department, the department 1 to 40 \
+                     characters without spaces"
                 )));
             }
             return Ok(Scope::Unit(text.to_owned()));
@@ -460,6 +459,7 @@ mod tests {
         assert!(Assignment::new(Role::UnitHandler, unit.clone()).is_ok());
         assert!(Assignment::new(Role::Leader, unit).is_err());
         assert!(Scope::parse("140702:Bad Name").is_err());
+        assert!(Scope::parse("140702:城管局").is_ok());
         assert!(Assignment::new(Role::Resident, Scope::Own).is_ok());
         let county = Scope::parse("140702").unwrap();
         assert!(county.holds_region(&RegionCode::parse("140702001001001").unwrap()));

@@ -309,7 +309,7 @@ pub(crate) fn reporter_has_access(reporter: &onegrid_domain::case::Reporter) -> 
 }
 
 /// The chain security events are appended to: they belong to no county.
-pub const SECURITY_CHAIN: &str = "000000";
+pub const SECURITY_CHAIN: &str = audit::SYSTEM_CHAIN;
 
 /// One page of cases, newest first, and the cursor of the next page.
 #[derive(Debug, Clone, PartialEq)]
