@@ -140,6 +140,12 @@ pub fn normalise_tracking_code(text: &str) -> String {
         .join("-")
 }
 
+/// A strong random password for a new account (all four classes, 20 characters).
+pub fn random_password() -> String {
+    let body: String = random_token().chars().take(16).collect();
+    format!("Og{body}#7")
+}
+
 /// SHA-256 of a token, as the store keeps it (tokens are random: no key is needed).
 pub fn token_hash(token: &str) -> String {
     HEXLOWER.encode(&Sha256::digest(token.as_bytes()))
