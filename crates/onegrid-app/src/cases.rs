@@ -440,6 +440,11 @@ impl App {
 
     /// A case the principal may read, or "not found" — never a hint that it exists elsewhere.
     pub async fn visible_case(&self, principal: &Principal, id: &str) -> AppResult<Case> {
+        if !principal.holds(Capability::ReadCases) {
+            return Err(AppError::Forbidden(
+                "none of your roles may read cases".to_owned(),
+            ));
+        }
         let found = match principal.case_scope(Capability::ReadCases) {
             None => match self.store().case(id).await? {
                 Some(case) => Some(case),
