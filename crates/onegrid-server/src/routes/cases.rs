@@ -65,6 +65,21 @@ fn stage_clock(
     }
 }
 
+/// An act's fields with any phone or ID number inside their text masked (a note may carry one).
+fn mask_json(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(mask_text(text)),
+        Value::Array(items) => Value::Array(items.iter().map(mask_json).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, value)| (key.clone(), mask_json(value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn record_entry(record: &Record) -> RecordEntry {
     let act_label =
         serde_json::from_value::<onegrid_domain::case::Act>(Value::String(record.act.clone()))
@@ -79,7 +94,7 @@ fn record_entry(record: &Record) -> RecordEntry {
         at: record.at.clone(),
         note: mask_text(&record.note),
         attachments: record.attachments.clone(),
-        details: record.details.clone(),
+        details: mask_json(&record.details),
         seq: record.seq,
         hash: record.hash.clone(),
     }
