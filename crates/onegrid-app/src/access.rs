@@ -339,12 +339,8 @@ impl App {
                 )])
                 .await?;
             return Err(AppError::Locked {
-                message: format!(
-                    "账户已锁定，请于{}后再试",
-                    crate::shanghai_time_text(until)
-                ),
-                retry_after_seconds: u64::try_from((until - now).num_seconds().max(1))
-                    .unwrap_or(1),
+                message: format!("账户已锁定，请于{}后再试", crate::shanghai_time_text(until)),
+                retry_after_seconds: u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1),
             });
         }
         let password_ok = account
@@ -352,16 +348,17 @@ impl App {
             .as_deref()
             .is_some_and(|hash| secrets::verify_password(&attempt.password, hash));
         let principal = self.principal_of(&account, Credential::System);
-        let administrator = principal.assignments.iter().any(|a| a.role.is_administrator());
+        let administrator = principal
+            .assignments
+            .iter()
+            .any(|a| a.role.is_administrator());
         let second_factor_ok = if account.totp_enabled {
             let secret = account
                 .totp_secret
                 .as_deref()
                 .and_then(|sealed| self.access.keys.open(sealed));
             match (secret, attempt.totp.as_deref()) {
-                (Some(secret), Some(code)) => {
-                    secrets::totp_accepts(&secret, code, now.timestamp())
-                }
+                (Some(secret), Some(code)) => secrets::totp_accepts(&secret, code, now.timestamp()),
                 _ => false,
             }
         } else {
@@ -379,7 +376,10 @@ impl App {
                 (
                     Some(now + Duration::minutes(policy.lock_minutes)),
                     "account_locked",
-                    format!("连续{failed}次登录失败，账户锁定{}分钟", policy.lock_minutes),
+                    format!(
+                        "连续{failed}次登录失败，账户锁定{}分钟",
+                        policy.lock_minutes
+                    ),
                 )
             } else {
                 (None, "login_failed", format!("登录失败（第{failed}次）"))
@@ -577,7 +577,10 @@ impl App {
         let password_hash = match password {
             Some(password) => {
                 if let Err(problems) = self.access.policy.check_password(password, login) {
-                    return Err(AppError::invalid(format!("password: {}", problems.join("；"))));
+                    return Err(AppError::invalid(format!(
+                        "password: {}",
+                        problems.join("；")
+                    )));
                 }
                 Some(secrets::hash_password(password)?)
             }
@@ -896,7 +899,8 @@ impl App {
     /// The reporter's contact, opened (for masking or a recorded reveal).
     pub fn open_contact(&self, case: &Case) -> Contact {
         let keys = &self.access.keys;
-        let open = |value: &Option<String>| value.as_deref().map(|v| keys.open(v).unwrap_or_default());
+        let open =
+            |value: &Option<String>| value.as_deref().map(|v| keys.open(v).unwrap_or_default());
         Contact {
             name: case.reporter.name.clone(),
             phone: open(&case.reporter.phone),

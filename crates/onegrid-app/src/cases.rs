@@ -174,15 +174,20 @@ impl App {
                         input.channel.as_str()
                     )));
                 }
-                if input.reporter.phone.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                if input
+                    .reporter
+                    .phone
+                    .as_deref()
+                    .is_none_or(|p| p.trim().is_empty())
+                {
                     return Err(AppError::invalid(
                         "reporter.phone: 未登录上报须留手机号码，以便回访",
                     ));
                 }
-                if let Err(wait) = self
-                    .limiter()
-                    .check(&format!("public-report:{address}"), self.access().public_report_rate)
-                {
+                if let Err(wait) = self.limiter().check(
+                    &format!("public-report:{address}"),
+                    self.access().public_report_rate,
+                ) {
                     return Err(AppError::RateLimited {
                         retry_after_seconds: wait,
                     });
@@ -404,7 +409,9 @@ impl App {
                 keys.lookup_hash(&p.chars().filter(char::is_ascii_digit).collect::<String>())
             }),
             phone: phone.as_deref().map(|p| keys.seal(p)),
-            id_number: id_number.as_deref().map(|n| keys.seal(&n.to_ascii_uppercase())),
+            id_number: id_number
+                .as_deref()
+                .map(|n| keys.seal(&n.to_ascii_uppercase())),
             account: options.account.clone(),
             tracking_hash: options.tracking_hash.clone(),
         }
@@ -503,7 +510,14 @@ impl App {
         let mut out = csv::Writer::from_writer(Vec::new());
         let csv_error = |e: csv::Error| AppError::invalid(format!("csv: {e}"));
         out.write_record([
-            "编号", "状态", "小类", "网格", "上报时间", "事件描述", "报告人", "报告人电话",
+            "编号",
+            "状态",
+            "小类",
+            "网格",
+            "上报时间",
+            "事件描述",
+            "报告人",
+            "报告人电话",
         ])
         .map_err(csv_error)?;
         let mut cursor: Option<String> = None;

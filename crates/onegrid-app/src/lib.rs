@@ -69,16 +69,19 @@ impl App {
 
     /// The same application with the configured keys, policy and rate limits.
     pub fn with_access(mut self, settings: access::AccessSettings) -> AppResult<App> {
-        settings.policy.validate().map_err(|problems| AppError::Invalid {
-            message: "the account policy is below the floor".to_owned(),
-            problems: problems
-                .into_iter()
-                .map(|message| Problem {
-                    location: "policy".to_owned(),
-                    message,
-                })
-                .collect(),
-        })?;
+        settings
+            .policy
+            .validate()
+            .map_err(|problems| AppError::Invalid {
+                message: "the account policy is below the floor".to_owned(),
+                problems: problems
+                    .into_iter()
+                    .map(|message| Problem {
+                        location: "policy".to_owned(),
+                        message,
+                    })
+                    .collect(),
+            })?;
         self.access = Arc::new(settings);
         Ok(self)
     }

@@ -4,8 +4,8 @@
 
 use aes_gcm::aead::Aead;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use data_encoding::{BASE32_NOPAD, BASE64URL_NOPAD, HEXLOWER};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -199,8 +199,8 @@ pub fn totp_code(secret_base32: &str, unix_seconds: i64) -> Option<String> {
 
 /// HOTP (RFC 4226) with `digits` digits.
 fn hotp(key: &[u8], counter: u64, digits: u32) -> String {
-    let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key)
-        .expect("HMAC takes a key of any length"); // cannot fail
+    let mut mac =
+        <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length"); // cannot fail
     mac.update(&counter.to_be_bytes());
     let digest = mac.finalize().into_bytes();
     let offset = usize::from(digest[19] & 0x0f);
@@ -274,6 +274,9 @@ mod tests {
     fn tracking_codes_read_back_however_typed() {
         let code = tracking_code();
         assert_eq!(code.len(), 24, "{code}");
-        assert_eq!(normalise_tracking_code(&code.to_lowercase().replace('-', " ")), code);
+        assert_eq!(
+            normalise_tracking_code(&code.to_lowercase().replace('-', " ")),
+            code
+        );
     }
 }

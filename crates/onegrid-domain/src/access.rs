@@ -294,9 +294,10 @@ impl Assignment {
             (Scope::Unit(_), _) | (_, Role::UnitHandler) => false,
             (Scope::Region(code), Role::GridWorker) => code.level() >= Level::Village,
             (Scope::Region(code), Role::CommunityStaff) => code.level() >= Level::Village,
-            (Scope::Region(code), Role::CentreIntake | Role::CentreDispatcher | Role::CentreLead) => {
-                code.level() <= Level::Township
-            }
+            (
+                Scope::Region(code),
+                Role::CentreIntake | Role::CentreDispatcher | Role::CentreLead,
+            ) => code.level() <= Level::Township,
             (Scope::Region(_), _) => true,
         };
         if !fits {

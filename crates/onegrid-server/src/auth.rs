@@ -61,8 +61,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 /// Constant-time comparison of two tokens.
 fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -148,7 +147,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Auth, ApiError> {
         match parts.extensions.get::<Caller>() {
             Some(Caller::Person(principal)) => Ok(Auth((**principal).clone())),
-            Some(Caller::Refused(why)) => Err(onegrid_app::AppError::Unauthenticated(why.clone()).into()),
+            Some(Caller::Refused(why)) => {
+                Err(onegrid_app::AppError::Unauthenticated(why.clone()).into())
+            }
             _ => Err(onegrid_app::AppError::Unauthenticated(
                 "请先登录 (sign in, or send Authorization: Bearer TOKEN)".to_owned(),
             )
@@ -168,7 +169,9 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<MaybeAuth, ApiError> {
         match parts.extensions.get::<Caller>() {
             Some(Caller::Person(principal)) => Ok(MaybeAuth(Some((**principal).clone()))),
-            Some(Caller::Refused(why)) => Err(onegrid_app::AppError::Unauthenticated(why.clone()).into()),
+            Some(Caller::Refused(why)) => {
+                Err(onegrid_app::AppError::Unauthenticated(why.clone()).into())
+            }
             _ => Ok(MaybeAuth(None)),
         }
     }

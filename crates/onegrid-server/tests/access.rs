@@ -124,7 +124,10 @@ impl World {
         let app = self.app();
         let photo = app
             .store()
-            .put_attachment("image/png", format!("photo of a case in {grid} {prepare:?} {}", uuid()).into_bytes())
+            .put_attachment(
+                "image/png",
+                format!("photo of a case in {grid} {prepare:?} {}", uuid()).into_bytes(),
+            )
             .await
             .unwrap();
         let (case, _) = app
@@ -156,7 +159,9 @@ impl World {
         let steps: Vec<ActInput> = match &prepare {
             Prepare::Reported => vec![],
             Prepare::Registered => vec![
-                ActInput::Accept { note: String::new() },
+                ActInput::Accept {
+                    note: String::new(),
+                },
                 ActInput::Register {
                     category: None,
                     urgency: None,
@@ -164,7 +169,9 @@ impl World {
                 },
             ],
             Prepare::DispatchedTo(unit) => vec![
-                ActInput::Accept { note: String::new() },
+                ActInput::Accept {
+                    note: String::new(),
+                },
                 ActInput::Register {
                     category: None,
                     urgency: None,
@@ -344,7 +351,8 @@ async fn status(
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let (status, body, _) = call(&world.server, method, uri, body, &[("authorization", auth)]).await;
+    let (status, body, _) =
+        call(&world.server, method, uri, body, &[("authorization", auth)]).await;
     (status, body)
 }
 
@@ -379,7 +387,8 @@ async fn every_role_sees_and_does_only_what_its_scope_allows() {
             let id = case["id"].as_str().unwrap();
             let context = format!("{} on the {place} case", row.role);
             // read
-            let (got, body) = status(&world, &auth, "GET", &format!("/api/v1/cases/{id}"), None).await;
+            let (got, body) =
+                status(&world, &auth, "GET", &format!("/api/v1/cases/{id}"), None).await;
             let expected = if own && row.reads_cases {
                 StatusCode::OK
             } else {
@@ -388,7 +397,10 @@ async fn every_role_sees_and_does_only_what_its_scope_allows() {
             assert_eq!(got, expected, "read: {context}: {body}");
             if got != StatusCode::OK {
                 // Only the error shape comes back: nothing of the case beyond the id asked for.
-                assert!(body.get("state").is_none() && body["error"].is_object(), "read: {context} leaked: {body}");
+                assert!(
+                    body.get("state").is_none() && body["error"].is_object(),
+                    "read: {context} leaked: {body}"
+                );
             }
             // attachment
             let (got, body) = status(
@@ -432,9 +444,21 @@ async fn every_role_sees_and_does_only_what_its_scope_allows() {
         .await;
         if row.lists {
             assert_eq!(got, StatusCode::OK, "list: {}: {body}", row.role);
-            assert!(mentions(&body, &cases[0].0), "list: {} misses its own case", row.role);
-            assert!(!mentions(&body, &cases[1].0), "list: {} sees a sibling case", row.role);
-            assert!(!mentions(&body, &cases[2].0), "list: {} sees a parent-scope case", row.role);
+            assert!(
+                mentions(&body, &cases[0].0),
+                "list: {} misses its own case",
+                row.role
+            );
+            assert!(
+                !mentions(&body, &cases[1].0),
+                "list: {} sees a sibling case",
+                row.role
+            );
+            assert!(
+                !mentions(&body, &cases[2].0),
+                "list: {} sees a parent-scope case",
+                row.role
+            );
         } else {
             assert_eq!(got, StatusCode::FORBIDDEN, "list: {}: {body}", row.role);
         }
@@ -523,7 +547,14 @@ async fn residents_see_only_their_own_cases() {
     assert!(mine["tracking_code"].is_string(), "{mine}");
     let mine_id = mine["id"].as_str().unwrap();
     let theirs_id = theirs["id"].as_str().unwrap();
-    let (got, _) = status(&world, &one, "GET", &format!("/api/v1/cases/{mine_id}"), None).await;
+    let (got, _) = status(
+        &world,
+        &one,
+        "GET",
+        &format!("/api/v1/cases/{mine_id}"),
+        None,
+    )
+    .await;
     assert_eq!(got, StatusCode::OK);
     for probe in [
         theirs_id.to_owned(),
@@ -531,7 +562,8 @@ async fn residents_see_only_their_own_cases() {
         // Neighbouring ids: UUIDv7 is time-ordered, its tail is random.
         format!("{}{}", &theirs_id[..30], "000000"),
     ] {
-        let (got, body) = status(&world, &one, "GET", &format!("/api/v1/cases/{probe}"), None).await;
+        let (got, body) =
+            status(&world, &one, "GET", &format!("/api/v1/cases/{probe}"), None).await;
         assert_eq!(got, StatusCode::NOT_FOUND, "{probe}: {body}");
         assert!(!body.to_string().contains("占道经营"), "{body}");
         assert!(body.get("state").is_none(), "{body}");
@@ -542,15 +574,33 @@ async fn residents_see_only_their_own_cases() {
     assert!(mentions(&list, &mine) && !mentions(&list, &theirs));
     // Tracking codes: the right one shows the progress, masked; guesses find nothing.
     let code = mine["tracking_code"].as_str().unwrap();
-    let (got, public) = status(&world, "anonymous", "GET", &format!("/api/v1/public/cases/{code}"), None).await;
+    let (got, public) = status(
+        &world,
+        "anonymous",
+        "GET",
+        &format!("/api/v1/public/cases/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(got, StatusCode::OK, "{public}");
     assert_eq!(public["number"], mine["number"]);
-    let mut guesses = vec![theirs_id.to_owned(), mine_id.to_owned(), "AAAA-AAAA-AAAA-AAAA-AAAA".to_owned()];
+    let mut guesses = vec![
+        theirs_id.to_owned(),
+        mine_id.to_owned(),
+        "AAAA-AAAA-AAAA-AAAA-AAAA".to_owned(),
+    ];
     let mut altered: Vec<char> = code.chars().collect();
     altered[0] = if altered[0] == 'A' { 'B' } else { 'A' };
     guesses.push(altered.into_iter().collect());
     for guess in guesses {
-        let (got, body) = status(&world, "anonymous", "GET", &format!("/api/v1/public/cases/{guess}"), None).await;
+        let (got, body) = status(
+            &world,
+            "anonymous",
+            "GET",
+            &format!("/api/v1/public/cases/{guess}"),
+            None,
+        )
+        .await;
         assert_eq!(got, StatusCode::NOT_FOUND, "{guess}: {body}");
     }
     // Residents take no acts on cases, not even their own.
@@ -581,7 +631,12 @@ async fn the_three_administrators_keep_apart() {
     assert_eq!(got, StatusCode::FORBIDDEN);
     let (got, body) = status(&world, &audit_admin, "GET", events, None).await;
     assert_eq!(got, StatusCode::OK, "{body}");
-    assert!(body.as_array().unwrap().iter().any(|e| e["act"] == "account_created"));
+    assert!(
+        body.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["act"] == "account_created")
+    );
     // The system administrator makes a grid worker, but no administrator and not themselves.
     let (got, body) = status(
         &world,
@@ -603,7 +658,13 @@ async fn the_three_administrators_keep_apart() {
     )
     .await;
     assert_eq!(got, StatusCode::FORBIDDEN);
-    let me = world.app().store().account_by_login("sysadmin").await.unwrap().unwrap();
+    let me = world
+        .app()
+        .store()
+        .account_by_login("sysadmin")
+        .await
+        .unwrap()
+        .unwrap();
     let (got, _) = status(
         &world,
         &system_admin,
@@ -619,13 +680,21 @@ async fn the_three_administrators_keep_apart() {
         &audit_admin,
         "POST",
         "/api/v1/accounts",
-        Some(json!({"login": "x1", "display_name": "x", "password": "Grid#Worker2026",
-                    "roles": ["grid_worker@140702001001001"]})),
+        Some(
+            json!({"login": "x1", "display_name": "x", "password": "Grid#Worker2026",
+                    "roles": ["grid_worker@140702001001001"]}),
+        ),
     )
     .await;
     assert_eq!(got, StatusCode::FORBIDDEN);
     // The security administrator grants, and the change is in the record; cases are not theirs.
-    let worker = world.app().store().account_by_login("new-worker").await.unwrap().unwrap();
+    let worker = world
+        .app()
+        .store()
+        .account_by_login("new-worker")
+        .await
+        .unwrap()
+        .unwrap();
     let (got, body) = status(
         &world,
         &security_admin,
@@ -645,5 +714,9 @@ async fn the_three_administrators_keep_apart() {
         .find(|e| e["act"] == "role_changed")
         .expect("the role change is recorded");
     assert_eq!(change["actor"], "secadmin");
-    assert!(change["details"]["after"].to_string().contains("community_staff"));
+    assert!(
+        change["details"]["after"]
+            .to_string()
+            .contains("community_staff")
+    );
 }

@@ -16,7 +16,13 @@ async fn account(server: &TestServer, login: &str, role: &str) -> String {
     let assignments = parse_assignment_list(&[role.to_owned()], "").unwrap();
     server
         .app
-        .create_account(&Principal::system(), login, login, Some(PASSWORD), assignments)
+        .create_account(
+            &Principal::system(),
+            login,
+            login,
+            Some(PASSWORD),
+            assignments,
+        )
         .await
         .unwrap()
         .id
@@ -60,7 +66,11 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     let id = account(&server, "wang", "centre_intake@140702").await;
     for attempt in 1..=5 {
         let (status, body, _) = login(&server, json!({"login": "wang", "password": "wrong"})).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}: {body}"
+        );
         assert_eq!(body["error"]["message"], "登录名或密码错误");
     }
     // Locked now: even the right password is refused, with how long to wait.
@@ -71,7 +81,9 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     assert!((14 * 60..=15 * 60).contains(&wait), "{wait}");
     let stored = server.app.store().account(&id).await.unwrap().unwrap();
     let until = stored.locked_until.unwrap();
-    assert!(until > Utc::now() + Duration::minutes(14) && until <= Utc::now() + Duration::minutes(15));
+    assert!(
+        until > Utc::now() + Duration::minutes(14) && until <= Utc::now() + Duration::minutes(15)
+    );
     let acts = events(&server).await;
     assert_eq!(acts.iter().filter(|a| *a == "login_failed").count(), 4);
     assert!(acts.contains(&"account_locked".to_owned()));
@@ -109,8 +121,14 @@ async fn sessions_end_after_fifteen_idle_minutes_or_twelve_hours() {
         login(&server, json!({"login": "li-si", "password": PASSWORD})).await;
     assert_eq!(status, StatusCode::OK, "{me}");
     let set = headers["set-cookie"].to_str().unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
-    assert!(!set.contains("Secure"), "plain HTTP: no Secure cookie ({set})");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    assert!(
+        !set.contains("Secure"),
+        "plain HTTP: no Secure cookie ({set})"
+    );
     let cookie = cookie_of(&headers);
     let csrf = me["csrf_token"].as_str().unwrap().to_owned();
     let (status, body, _) = call(&server, "GET", "/api/v1/me", None, &[("cookie", &cookie)]).await;
@@ -118,7 +136,8 @@ async fn sessions_end_after_fifteen_idle_minutes_or_twelve_hours() {
     assert_eq!(body["assignments"][0]["role"], "centre_lead");
 
     // Writes with the cookie need the CSRF token.
-    let report = json!({"description": "井盖缺失", "grid": "140702001001001", "channel": "hotline"});
+    let report =
+        json!({"description": "井盖缺失", "grid": "140702001001001", "channel": "hotline"});
     let (status, body, _) = call(
         &server,
         "POST",
@@ -151,7 +170,11 @@ async fn sessions_end_after_fifteen_idle_minutes_or_twelve_hours() {
     assert_eq!(body["error"]["message"], "会话已超时，请重新登录");
     let (status, _, _) = call(&server, "GET", "/api/v1/me", None, &[("cookie", &cookie)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(events(&server).await.contains(&"session_idle_timeout".to_owned()));
+    assert!(
+        events(&server)
+            .await
+            .contains(&"session_idle_timeout".to_owned())
+    );
 
     // A session in use every ten minutes still ends twelve hours after sign-in. (The clock is
     // moved by asking the use case the HTTP layer calls, at later times.)
@@ -162,7 +185,11 @@ async fn sessions_end_after_fifteen_idle_minutes_or_twelve_hours() {
     for step in 1..=71 {
         let at = start + Duration::minutes(10 * step);
         let answer = server.app.session_principal_at(&token, at).await;
-        assert!(answer.is_ok(), "still alive after {} minutes: {answer:?}", 10 * step);
+        assert!(
+            answer.is_ok(),
+            "still alive after {} minutes: {answer:?}",
+            10 * step
+        );
     }
     let late = server
         .app
@@ -172,9 +199,17 @@ async fn sessions_end_after_fifteen_idle_minutes_or_twelve_hours() {
         matches!(late, Err(onegrid_app::AppError::Unauthenticated(_))),
         "{late:?}"
     );
-    assert!(events(&server).await.contains(&"session_expired".to_owned()));
+    assert!(
+        events(&server)
+            .await
+            .contains(&"session_expired".to_owned())
+    );
     let (status, _, _) = call(&server, "GET", "/api/v1/me", None, &[("cookie", &cookie)]).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "an expired session stays ended");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "an expired session stays ended"
+    );
 
     // Signing out ends a session at once; behind TLS the cookie is Secure.
     let (status, me, headers) = call(
@@ -182,7 +217,10 @@ async fn sessions_end_after_fifteen_idle_minutes_or_twelve_hours() {
         "POST",
         "/api/v1/session",
         Some(json!({"login": "li-si", "password": PASSWORD})),
-        &[("authorization", "anonymous"), ("x-forwarded-proto", "https")],
+        &[
+            ("authorization", "anonymous"),
+            ("x-forwarded-proto", "https"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -209,14 +247,27 @@ async fn administrators_sign_in_with_a_totp_code() {
     // No second factor yet: an administrator cannot sign in at all.
     let (status, body, _) = login(&server, json!({"login": "sec", "password": PASSWORD})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("双因素"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("双因素"),
+        "{body}"
+    );
     let secret = server
         .app
         .enroll_totp(&Principal::system(), &id)
         .await
         .unwrap();
     let stored = server.app.store().account(&id).await.unwrap().unwrap();
-    assert!(stored.totp_secret.as_deref().unwrap().starts_with("sealed:v1:"), "sealed at rest");
+    assert!(
+        stored
+            .totp_secret
+            .as_deref()
+            .unwrap()
+            .starts_with("sealed:v1:"),
+        "sealed at rest"
+    );
     let now = Utc::now().timestamp();
     let code = onegrid_app::secrets::totp_code(&secret, now).unwrap();
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
@@ -301,7 +352,13 @@ async fn revoked_tokens_stop_working_and_their_use_is_recorded() {
     let server = server().await;
     let (status, body, _) = call(&server, "GET", "/api/v1/me", None, &[]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let account = server.app.store().account_by_login("li").await.unwrap().unwrap();
+    let account = server
+        .app
+        .store()
+        .account_by_login("li")
+        .await
+        .unwrap()
+        .unwrap();
     let tokens = server.app.store().tokens_of(&account.id).await.unwrap();
     assert!(tokens[0].last_used_at.is_some(), "last use recorded");
     server

@@ -697,13 +697,18 @@ async fn attachments_are_stored_by_content_hash() {
         &server,
         "POST",
         "/api/v1/cases",
-        Some(json!({"description": "占道经营", "lon": 112.75, "lat": 37.65,
-                    "channel": "grid_patrol", "attachments": [hash]})),
+        Some(
+            json!({"description": "占道经营", "lon": 112.75, "lat": 37.65,
+                    "channel": "grid_patrol", "attachments": [hash]}),
+        ),
         &[("x-acting-role", "grid_worker")],
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{case}");
-    let uri = format!("/api/v1/cases/{}/attachments/{hash}", case["id"].as_str().unwrap());
+    let uri = format!(
+        "/api/v1/cases/{}/attachments/{hash}",
+        case["id"].as_str().unwrap()
+    );
     let bearer = format!("Bearer {}", server.token);
     let response = onegrid_server::router(server.app.clone())
         .oneshot(
@@ -726,7 +731,14 @@ async fn attachments_are_stored_by_content_hash() {
             .to_vec(),
         png
     );
-    let (status, _, _) = call(&server, "GET", &uri, None, &[("authorization", "anonymous")]).await;
+    let (status, _, _) = call(
+        &server,
+        "GET",
+        &uri,
+        None,
+        &[("authorization", "anonymous")],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let other = format!(
         "/api/v1/cases/{}/attachments/{}",
@@ -734,7 +746,11 @@ async fn attachments_are_stored_by_content_hash() {
         "0".repeat(64)
     );
     let (status, _, _) = call(&server, "GET", &other, None, &[]).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a hash the case does not list");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a hash the case does not list"
+    );
     let request = Request::post("/api/v1/attachments")
         .header("content-type", "text/html")
         .body(Body::from("<script>"))
@@ -754,7 +770,10 @@ async fn the_record_verifies() {
     // Only the audit administrator verifies the record.
     let (status, _, _) = call(&server, "GET", "/api/v1/audit/verify", None, &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let auditor = format!("Bearer {}", token_for(&server, "auditor", &["audit_admin@140700"]).await);
+    let auditor = format!(
+        "Bearer {}",
+        token_for(&server, "auditor", &["audit_admin@140700"]).await
+    );
     let (status, report, _) = call(
         &server,
         "GET",

@@ -11,7 +11,11 @@ use common::{TestServer, call, server, token_for};
 use serde_json::{Value, json};
 
 const PHONES: [&str; 4] = ["13912345678", "15800001111", "18635421234", "17703510000"];
-const ID_NUMBERS: [&str; 3] = ["140702199001011234", "14070219851231123X", "140702200002290011"];
+const ID_NUMBERS: [&str; 3] = [
+    "140702199001011234",
+    "14070219851231123X",
+    "140702200002290011",
+];
 
 /// Runs of digits as a phone number (11 digits from 1) or an ID number (17 digits and a digit
 /// or X) that stand alone — not inside a longer code, a hash or a number.
@@ -49,7 +53,10 @@ fn unmasked(text: &str) -> Vec<String> {
 #[test]
 fn the_scanner_finds_what_it_looks_for() {
     assert_eq!(unmasked("电话13912345678。"), vec!["13912345678"]);
-    assert_eq!(unmasked("身份证14070219851231123X"), vec!["14070219851231123X"]);
+    assert_eq!(
+        unmasked("身份证14070219851231123X"),
+        vec!["14070219851231123X"]
+    );
     assert!(unmasked("139****5678 1407**********1234").is_empty());
     assert!(unmasked("1407022026112900002 140702001001001 a13912345678f").is_empty());
 }
@@ -94,7 +101,10 @@ async fn seed(server: &TestServer) -> (Vec<Value>, String, String) {
         };
         let (status, case, _) = call(server, "POST", "/api/v1/cases", Some(body), headers).await;
         assert_eq!(status, StatusCode::CREATED, "{case}");
-        assert!(unmasked(&case.to_string()).is_empty(), "the report's answer: {case}");
+        assert!(
+            unmasked(&case.to_string()).is_empty(),
+            "the report's answer: {case}"
+        );
         if anonymous && tracking.is_empty() {
             tracking = case["tracking_code"].as_str().unwrap().to_owned();
         }
@@ -138,9 +148,14 @@ fn concrete_paths(
             } else if path.starts_with("/api/v1/tokens/") {
                 path.replace("{id}", token)
             } else {
-                path.replace("{id}", case)
-                    .replace("{hash}", photo)
-                    .replace("{code}", if path.contains("grids") { "140702001001001" } else { "140702" })
+                path.replace("{id}", case).replace("{hash}", photo).replace(
+                    "{code}",
+                    if path.contains("grids") {
+                        "140702001001001"
+                    } else {
+                        "140702"
+                    },
+                )
             };
             let query = match path.as_str() {
                 "/api/v1/locate" => "?lon=112.75&lat=37.65".to_owned(),
@@ -160,10 +175,24 @@ async fn no_answer_carries_an_unmasked_phone_or_id_number() {
     let server = server().await;
     let (cases, tracking, photo) = seed(&server).await;
     let case_id = cases[1]["id"].as_str().unwrap().to_owned();
-    let auditor = format!("Bearer {}", token_for(&server, "auditor", &["audit_admin@140700"]).await);
-    let security = format!("Bearer {}", token_for(&server, "security", &["security_admin@140700"]).await);
-    let account = server.app.store().account_by_login("li").await.unwrap().unwrap();
-    let token = server.app.store().tokens_of(&account.id).await.unwrap()[0].id.clone();
+    let auditor = format!(
+        "Bearer {}",
+        token_for(&server, "auditor", &["audit_admin@140700"]).await
+    );
+    let security = format!(
+        "Bearer {}",
+        token_for(&server, "security", &["security_admin@140700"]).await
+    );
+    let account = server
+        .app
+        .store()
+        .account_by_login("li")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = server.app.store().tokens_of(&account.id).await.unwrap()[0]
+        .id
+        .clone();
     let (_, openapi, _) = call(&server, "GET", "/api/v1/openapi.json", None, &[]).await;
     let paths = concrete_paths(&openapi, &case_id, &tracking, &photo, &account.id, &token);
     assert!(paths.len() >= 25, "{} operations", paths.len());
@@ -176,23 +205,41 @@ async fn no_answer_carries_an_unmasked_phone_or_id_number() {
         if !read || uri.ends_with("/reveal") {
             continue;
         }
-        for auth in ["anonymous", staff.as_str(), auditor.as_str(), security.as_str()] {
-            let (status, body, _) = call(&server, method, uri, None, &[("authorization", auth)]).await;
+        for auth in [
+            "anonymous",
+            staff.as_str(),
+            auditor.as_str(),
+            security.as_str(),
+        ] {
+            let (status, body, _) =
+                call(&server, method, uri, None, &[("authorization", auth)]).await;
             let text = body.to_string();
             let found = unmasked(&text);
-            assert!(found.is_empty(), "{method} {uri} ({status}) shows {found:?}: {text}");
+            assert!(
+                found.is_empty(),
+                "{method} {uri} ({status}) shows {found:?}: {text}"
+            );
             if status == StatusCode::OK {
                 answered += 1;
             }
         }
     }
-    assert!(answered >= 20, "only {answered} answers were OK: the scan saw too little");
+    assert!(
+        answered >= 20,
+        "only {answered} answers were OK: the scan saw too little"
+    );
     // The masked forms are there: the data was seeded, and shown masked.
     let (status, list, _) = call(&server, "GET", "/api/v1/cases?limit=100", None, &[]).await;
     assert_eq!(status, StatusCode::OK);
     let text = list.to_string();
-    assert!(text.contains("139****5678") && text.contains("欧阳某"), "{text}");
-    assert!(text.contains("1407**********1234"), "ID numbers in descriptions are masked: {text}");
+    assert!(
+        text.contains("139****5678") && text.contains("欧阳某"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1407**********1234"),
+        "ID numbers in descriptions are masked: {text}"
+    );
     // The CSV export too.
     let export = onegrid_server::router(server.app.clone());
     use tower::ServiceExt;
@@ -222,11 +269,20 @@ async fn the_full_contact_comes_only_from_a_recorded_reveal() {
     let case = &cases[1];
     let uri = format!("/api/v1/cases/{}/reveal", case["id"].as_str().unwrap());
     // A grid worker may not; the intake clerk may, and it is recorded.
-    let worker = format!("Bearer {}", token_for(&server, "worker", &["grid_worker@140702001001001"]).await);
+    let worker = format!(
+        "Bearer {}",
+        token_for(&server, "worker", &["grid_worker@140702001001001"]).await
+    );
     let (status, _, _) = call(&server, "POST", &uri, None, &[("authorization", &worker)]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, contact, headers) =
-        call(&server, "POST", &uri, None, &[("x-acting-role", "centre_intake")]).await;
+    let (status, contact, headers) = call(
+        &server,
+        "POST",
+        &uri,
+        None,
+        &[("x-acting-role", "centre_intake")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{contact}");
     assert_eq!(contact["phone"], PHONES[1]);
     assert_eq!(contact["id_number"], ID_NUMBERS[1]);
@@ -260,7 +316,10 @@ async fn the_full_contact_comes_only_from_a_recorded_reveal() {
         .find(|e| e.act == "personal_data_revealed")
         .expect("the reveal is recorded");
     assert_eq!(reveal.details["case"], case["id"]);
-    assert!(unmasked(&reveal.note).is_empty(), "the record names the case, not the data");
+    assert!(
+        unmasked(&reveal.note).is_empty(),
+        "the record names the case, not the data"
+    );
 }
 
 #[tokio::test]
@@ -276,7 +335,14 @@ async fn phone_and_id_numbers_are_sealed_at_rest() {
         .unwrap();
     let phone = stored.reporter.phone.as_deref().unwrap();
     assert!(phone.starts_with("sealed:v1:"), "{phone}");
-    assert!(stored.reporter.id_number.as_deref().unwrap().starts_with("sealed:v1:"));
+    assert!(
+        stored
+            .reporter
+            .id_number
+            .as_deref()
+            .unwrap()
+            .starts_with("sealed:v1:")
+    );
     assert!(stored.reporter.phone_hash.is_some());
     // Nowhere in the stored case's fields (the description keeps what the reporter typed).
     let mut reporter = serde_json::to_value(&stored.reporter).unwrap();

@@ -419,8 +419,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates an account with its assignments and its security event; `Conflict` when the
     /// login is taken.
-    async fn create_account(&self, account: NewAccount, event: NewRecord)
-    -> StoreResult<Account>;
+    async fn create_account(&self, account: NewAccount, event: NewRecord) -> StoreResult<Account>;
     async fn account(&self, id: &str) -> StoreResult<Option<Account>>;
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
     /// Accounts by login, at most `limit`.

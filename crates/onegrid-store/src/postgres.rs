@@ -25,9 +25,7 @@ use sqlx::{Connection, Row};
 
 use crate::audit::{GENESIS, NewRecord, Record, VerifyReport, checkpoint_hash, time_text};
 use crate::postgres_access;
-use crate::{
-    Account, AccountChange, ApiToken, CaseScope, NewAccount, Session,
-};
+use crate::{Account, AccountChange, ApiToken, CaseScope, NewAccount, Session};
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
     IDEMPOTENCY_DAYS, IdempotencyClaim, NewUser, RegionUpsert, Store, StoreError, StoreResult,
@@ -987,11 +985,7 @@ impl Store for PostgresStore {
         postgres_access::case_by_tracking(&self.pool, tracking_hash).await
     }
 
-    async fn create_account(
-        &self,
-        account: NewAccount,
-        event: NewRecord,
-    ) -> StoreResult<Account> {
+    async fn create_account(&self, account: NewAccount, event: NewRecord) -> StoreResult<Account> {
         postgres_access::create_account(&self.pool, account, event).await
     }
 
@@ -1307,7 +1301,10 @@ fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, Vec<Bind>) 
     }
     if let Some(scope) = &filter.scope {
         let (condition, values) = scope.condition();
-        clauses.push(crate::postgres_access::number_marks(&condition, binds.len()));
+        clauses.push(crate::postgres_access::number_marks(
+            &condition,
+            binds.len(),
+        ));
         binds.extend(values.into_iter().map(Bind::Text));
     }
     let where_clause = if clauses.is_empty() {

@@ -9,8 +9,8 @@ use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use crate::audit::{NewRecord, Record, time_text};
 use crate::postgres::{append_record, case_from_body, record_from_row};
 use crate::{
-    Account, AccountChange, ApiToken, CaseScope, NewAccount, SECURITY_CHAIN, Session,
-    StoreError, StoreResult, StoredAssignment,
+    Account, AccountChange, ApiToken, CaseScope, NewAccount, SECURITY_CHAIN, Session, StoreError,
+    StoreResult, StoredAssignment,
 };
 
 /// Turns the `?` marks of a condition into `$n`, numbered after `already` earlier values.
@@ -48,12 +48,11 @@ fn account_from_row(row: &PgRow) -> StoreResult<Account> {
 }
 
 async fn with_assignments(pool: &PgPool, mut account: Account) -> StoreResult<Account> {
-    let rows = sqlx::query(
-        "SELECT role, scope FROM assignments WHERE user_id = $1 ORDER BY role, scope",
-    )
-    .bind(&account.id)
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query("SELECT role, scope FROM assignments WHERE user_id = $1 ORDER BY role, scope")
+            .bind(&account.id)
+            .fetch_all(pool)
+            .await?;
     for row in &rows {
         account.assignments.push(StoredAssignment {
             role: row.try_get("role")?,
@@ -129,11 +128,7 @@ pub(crate) async fn create_account(
 ) -> StoreResult<Account> {
     let id = uuid::Uuid::now_v7().to_string();
     let at = event.at;
-    let roles: Vec<String> = account
-        .assignments
-        .iter()
-        .map(|a| a.role.clone())
-        .collect();
+    let roles: Vec<String> = account.assignments.iter().map(|a| a.role.clone()).collect();
     let scope = account
         .assignments
         .first()

@@ -28,13 +28,11 @@ use crate::Breakdown;
 use crate::sqlite_access;
 use crate::sqlite_cases;
 use crate::sqlite_writer_state::WriterState;
+use crate::{Account, AccountChange, ApiToken, CaseScope, NewAccount, Session};
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
     IdempotencyClaim, NewRecord, NewUser, Record, RegionUpsert, Store, StoreError, StoreResult,
     User, VerifyReport,
-};
-use crate::{
-    Account, AccountChange, ApiToken, CaseScope, NewAccount, Session,
 };
 use onegrid_domain::case::Case;
 use onegrid_domain::metrics::Counters;
@@ -874,13 +872,11 @@ impl Store for SqliteStore {
         sqlite_access::case_by_tracking(&self.reads, tracking_hash).await
     }
 
-    async fn create_account(
-        &self,
-        account: NewAccount,
-        event: NewRecord,
-    ) -> StoreResult<Account> {
+    async fn create_account(&self, account: NewAccount, event: NewRecord) -> StoreResult<Account> {
         self.write(move |conn, state| {
-            Box::pin(async move { sqlite_access::create_account(conn, state, account, event).await })
+            Box::pin(
+                async move { sqlite_access::create_account(conn, state, account, event).await },
+            )
         })
         .await
     }

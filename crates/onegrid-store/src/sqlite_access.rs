@@ -11,8 +11,8 @@ use crate::audit::{NewRecord, Record, time_text};
 use crate::sqlite_cases::{append_record, case_from_body, record_from_row};
 use crate::sqlite_writer_state::WriterState;
 use crate::{
-    Account, AccountChange, ApiToken, CaseScope, NewAccount, SECURITY_CHAIN, Session,
-    StoreError, StoreResult, StoredAssignment,
+    Account, AccountChange, ApiToken, CaseScope, NewAccount, SECURITY_CHAIN, Session, StoreError,
+    StoreResult, StoredAssignment,
 };
 
 const ACCOUNT_COLUMNS: &str = "id, login, display_name, password_hash, totp_secret,
@@ -35,12 +35,11 @@ fn account_from_row(row: &SqliteRow) -> StoreResult<Account> {
 }
 
 async fn with_assignments(pool: &SqlitePool, mut account: Account) -> StoreResult<Account> {
-    let rows = sqlx::query(
-        "SELECT role, scope FROM assignments WHERE user_id = ? ORDER BY role, scope",
-    )
-    .bind(&account.id)
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query("SELECT role, scope FROM assignments WHERE user_id = ? ORDER BY role, scope")
+            .bind(&account.id)
+            .fetch_all(pool)
+            .await?;
     for row in &rows {
         account.assignments.push(StoredAssignment {
             role: row.try_get("role")?,
@@ -112,7 +111,11 @@ pub(crate) async fn create_account(
 ) -> StoreResult<Account> {
     let id = uuid::Uuid::now_v7().to_string();
     let at = event.at;
-    let roles: Vec<&str> = account.assignments.iter().map(|a| a.role.as_str()).collect();
+    let roles: Vec<&str> = account
+        .assignments
+        .iter()
+        .map(|a| a.role.as_str())
+        .collect();
     let scope = account
         .assignments
         .first()

@@ -13,8 +13,8 @@ use onegrid_domain::{Level, RegionCode};
 use onegrid_store::audit::{GENESIS, SYSTEM_CHAIN};
 use onegrid_store::{
     AccountChange, ApiToken, AreaRecord, CaseFilter, CaseScope, CreateOutcome, DivisionChange,
-    IdempotencyClaim, Location, NewAccount, NewRecord, NewUser, RegionUpsert, Retirement,
-    Session, Store, StoreError, StoredAssignment,
+    IdempotencyClaim, Location, NewAccount, NewRecord, NewUser, RegionUpsert, Retirement, Session,
+    Store, StoreError, StoredAssignment,
 };
 
 fn code(text: &str) -> RegionCode {
@@ -812,7 +812,6 @@ async fn attachments_are_stored_once(store: Arc<dyn Store>) {
     assert!(store.attachment(&"0".repeat(64)).await.unwrap().is_none());
 }
 
-
 fn security_event(act: &str, at: DateTime<Utc>) -> NewRecord {
     NewRecord {
         county: SYSTEM_CHAIN.to_owned(),
@@ -937,7 +936,10 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
         ..token.clone()
     };
     store.put_token(revoked.clone(), None).await.unwrap();
-    assert_eq!(store.token_by_hash("h1").await.unwrap(), Some(revoked.clone()));
+    assert_eq!(
+        store.token_by_hash("h1").await.unwrap(),
+        Some(revoked.clone())
+    );
     assert_eq!(store.tokens_of(&account.id).await.unwrap(), vec![revoked]);
 
     let events = store
@@ -947,7 +949,13 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
     let acts: Vec<&str> = events.iter().map(|e| e.act.as_str()).collect();
     assert_eq!(
         acts,
-        vec!["token_created", "login", "role_changed", "account_locked", "account_created"]
+        vec![
+            "token_created",
+            "login",
+            "role_changed",
+            "account_locked",
+            "account_created"
+        ]
     );
     assert!(store.verify_records().await.unwrap().is_intact());
 }

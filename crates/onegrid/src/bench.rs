@@ -924,12 +924,10 @@ mod mixed {
     async fn report(shared: &Shared, random: &mut SplitMix, n: u64) -> u16 {
         let body = report_body(random, shared, n);
         let key = format!("mixed-{}-{n}", shared.run_tag);
-        let request = shared.client.request(
-            "POST",
-            "/api/v1/cases",
-            &[("Idempotency-Key", &key)],
-            &body,
-        );
+        let request =
+            shared
+                .client
+                .request("POST", "/api/v1/cases", &[("Idempotency-Key", &key)], &body);
         let Some(answer) = timed(shared, &request).await else {
             return 0;
         };

@@ -301,8 +301,8 @@ fn secret_keys(config: &Config) -> anyhow::Result<onegrid_app::secrets::Keys> {
     };
     let path = dir.join("secret.key");
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return Ok(onegrid_app::secrets::Keys::parse(&text)
-            .with_context(|| format!("reading {}", path.display()))?);
+        return onegrid_app::secrets::Keys::parse(&text)
+            .with_context(|| format!("reading {}", path.display()));
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let hex: String = onegrid_app::secrets::random_bytes::<32>()
@@ -485,7 +485,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             let grant = app
                 .create_token(&system, &login, &name, scope.as_deref())
                 .await?;
-            eprintln!("token {} for {login} (shown once; revoke with `onegrid token revoke {}`)", grant.record.id, grant.record.id);
+            eprintln!(
+                "token {} for {login} (shown once; revoke with `onegrid token revoke {}`)",
+                grant.record.id, grant.record.id
+            );
             println!("{}", grant.token);
         }
         Command::Token(TokenCommand::Revoke { id }) => {
@@ -616,7 +619,12 @@ async fn user_command(app: &App, command: UserCommand) -> anyhow::Result<()> {
                     .iter()
                     .map(|a| format!("{}@{}", a.role, a.scope))
                     .collect();
-                println!("{}\t{}\t{}", account.login, account.display_name, roles.join(","));
+                println!(
+                    "{}\t{}\t{}",
+                    account.login,
+                    account.display_name,
+                    roles.join(",")
+                );
             }
         }
     }

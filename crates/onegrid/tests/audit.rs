@@ -11,7 +11,10 @@ fn audit_verify_exits_non_zero_naming_the_record_edited_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     seed_small_city(&data);
-    let auth = format!("Bearer {}", make_token(&data, "hotline", "centre_intake@140702"));
+    let auth = format!(
+        "Bearer {}",
+        make_token(&data, "hotline", "centre_intake@140702")
+    );
     let (mut server, address) = start_server(&data, &[], &[]);
     for n in 0..3 {
         let body =
@@ -61,7 +64,10 @@ fn backup_while_serving_and_restore_into_an_empty_directory() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     seed_small_city(&data);
-    let auth = format!("Bearer {}", make_token(&data, "hotline", "centre_intake@140702"));
+    let auth = format!(
+        "Bearer {}",
+        make_token(&data, "hotline", "centre_intake@140702")
+    );
     let (mut server, address) = start_server(&data, &[], &[]);
     let body = r#"{"description":"备份前的事件","grid":"140702001001001","channel":"hotline"}"#;
     let (status, _) = request(

@@ -22,11 +22,7 @@ const WRITERS: usize = 4;
 /// cases and verifies the record.
 fn seed(data: &Path) -> String {
     seed_small_city(data);
-    let token = make_token(
-        data,
-        "crash",
-        "centre_intake@140700,audit_admin@140700",
-    );
+    let token = make_token(data, "crash", "centre_intake@140700,audit_admin@140700");
     format!("Bearer {token}")
 }
 
@@ -120,7 +116,8 @@ fn all_cases(address: &str, auth: &str) -> BTreeMap<String, Vec<String>> {
             Some(c) => format!("/api/v1/cases?limit=500&cursor={c}"),
             None => "/api/v1/cases?limit=500".to_owned(),
         };
-        let (status, body) = request(address, "GET", &path, &[("Authorization", auth)], "").unwrap();
+        let (status, body) =
+            request(address, "GET", &path, &[("Authorization", auth)], "").unwrap();
         assert_eq!(status, 200, "{body}");
         let page: serde_json::Value = serde_json::from_str(&body).unwrap();
         for case in page["cases"].as_array().unwrap() {
@@ -211,7 +208,8 @@ fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
         "/api/v1/audit/verify",
         &[("Authorization", &auth)],
         "",
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("\"intact\":true"), "{body}");
     child.kill().unwrap();

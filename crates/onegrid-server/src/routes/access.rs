@@ -158,7 +158,9 @@ fn require(principal: &Principal, capability: Capability, what: &str) -> Result<
     if principal.holds(capability) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("none of your roles may {what}")))
+        Err(ApiError::forbidden(format!(
+            "none of your roles may {what}"
+        )))
     }
 }
 
@@ -284,7 +286,9 @@ pub async fn list_tokens(
         .tokens_of(&id)
         .await
         .map_err(onegrid_app::AppError::from)?;
-    Ok(Json(tokens.iter().map(|t| token_response(t, None)).collect()))
+    Ok(Json(
+        tokens.iter().map(|t| token_response(t, None)).collect(),
+    ))
 }
 
 /// Revokes a token.

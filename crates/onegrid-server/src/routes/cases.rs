@@ -297,9 +297,7 @@ pub async fn act(
     }
     let input: ActInput = serde_json::from_value(value)
         .map_err(|error| ApiError::unprocessable(format!("act: {error}")))?;
-    let case = app
-        .act_on_case_as(&principal, &id, version, input)
-        .await?;
+    let case = app.act_on_case_as(&principal, &id, version, input).await?;
     Ok(Json(case_response(&app, &case, &[], &[])))
 }
 
@@ -323,7 +321,11 @@ pub async fn get_case(
     )))
 }
 
-pub(crate) fn parse_time(text: &str, end_of_day: bool, field: &str) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn parse_time(
+    text: &str,
+    end_of_day: bool,
+    field: &str,
+) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&Utc));
     }

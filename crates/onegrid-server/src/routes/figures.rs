@@ -14,8 +14,8 @@ use utoipa::IntoParams;
 
 use crate::ApiError;
 use crate::auth::Auth;
-use onegrid_domain::access::Capability;
 use crate::wire::ErrorBody;
+use onegrid_domain::access::Capability;
 
 /// The period and options of a figures, ranking or report request.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -17,8 +17,8 @@ pub(crate) use access::{
     __path_set_roles, __path_track, __path_unlock, __path_who_am_i,
 };
 pub(crate) use cases::{
-    __path_act, __path_create_case, __path_export_cases, __path_get_attachment, __path_get_case, __path_list_cases,
-    __path_taxonomy, __path_upload_attachment, __path_verify_audit,
+    __path_act, __path_create_case, __path_export_cases, __path_get_attachment, __path_get_case,
+    __path_list_cases, __path_taxonomy, __path_upload_attachment, __path_verify_audit,
 };
 pub(crate) use figures::{__path_ranking, __path_region_figures, __path_report};
 pub(crate) use health::__path_healthz;

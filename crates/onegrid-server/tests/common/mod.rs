@@ -125,9 +125,9 @@ pub async fn call(
 ) -> (StatusCode, Value, HeaderMap) {
     let mut request = Request::builder().method(method).uri(uri);
     // The tester's token unless the test brings its own credential (or none: `anonymous`).
-    let brings_own = headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie"));
+    let brings_own = headers.iter().any(|(name, _)| {
+        name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+    });
     if !brings_own {
         request = request.header("authorization", format!("Bearer {}", server.token));
     }
