@@ -192,6 +192,24 @@ impl App {
                         retry_after_seconds: wait,
                     });
                 }
+                // And per person: the same phone number from many addresses.
+                let phone: String = input
+                    .reporter
+                    .phone
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let phone_key = self.access().keys.lookup_hash(&phone);
+                if let Err(wait) = self.limiter().check(
+                    &format!("public-report-phone:{phone_key}"),
+                    self.access().public_report_rate,
+                ) {
+                    return Err(AppError::RateLimited {
+                        retry_after_seconds: wait,
+                    });
+                }
                 options.actor = Actor {
                     name: "公众".to_owned(),
                     role: Role::Resident.as_str().to_owned(),
@@ -215,6 +233,14 @@ impl App {
                 if assignment.role == Role::Resident {
                     if input.channel != Channel::Resident {
                         return Err(AppError::invalid("channel: residents report as resident"));
+                    }
+                    if let Err(wait) = self.limiter().check(
+                        &format!("resident-report:{}", principal.user_id),
+                        self.access().public_report_rate,
+                    ) {
+                        return Err(AppError::RateLimited {
+                            retry_after_seconds: wait,
+                        });
                     }
                     options.account = Some(principal.user_id.clone());
                     options.tracking = true;

@@ -312,11 +312,14 @@ async fn sign_in_and_public_reports_are_rate_limited() {
     let public = json!({"description": "路灯不亮", "grid": "140702001001001",
                         "channel": "resident", "reporter": {"phone": "13812345678"}});
     for n in 0..20 {
+        // Each from its own phone number: this is the address's limit.
+        let mut report = public.clone();
+        report["reporter"]["phone"] = json!(format!("138123456{n:02}"));
         let (status, body, _) = call(
             &server,
             "POST",
             "/api/v1/cases",
-            Some(public.clone()),
+            Some(report),
             &[("authorization", "anonymous")],
         )
         .await;
@@ -333,6 +336,29 @@ async fn sign_in_and_public_reports_are_rate_limited() {
     .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(headers.contains_key("retry-after"));
+    // One phone number from many addresses is limited too.
+    let mut statuses = Vec::new();
+    for n in 0..21u8 {
+        use tower::ServiceExt;
+        let request = axum::http::Request::post("/api/v1/cases")
+            .header("content-type", "application/json")
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [10, 0, 0, n + 1],
+                40000,
+            ))))
+            .body(axum::body::Body::from(public.to_string()))
+            .unwrap();
+        let response = onegrid_server::router(server.app.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert!(
+        statuses[..20].iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[20], StatusCode::TOO_MANY_REQUESTS);
     // Anonymous reports must be a resident's, with a phone number to call back.
     let mut no_phone = public.clone();
     no_phone["reporter"] = json!({});
