@@ -19,6 +19,10 @@ CONNS=("$@")
 rm -rf "$WORK" && mkdir -p "$WORK/ids"
 "$BIN" --data "$WORK/city" demo >/dev/null
 "$BIN" --data "$WORK/city" bench points --count 5000 --out "$WORK/points.csv"
+# Reports from every channel need an account: a city centre's intake clerk who also patrols.
+"$BIN" --data "$WORK/city" user create bench-intake --role centre_intake@140700 >/dev/null
+ONEGRID_TOKEN=$("$BIN" --data "$WORK/city" token create bench-intake | tail -n 1)
+export ONEGRID_TOKEN
 "$BIN" --data "$WORK/city" serve --addr "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT

@@ -10,6 +10,11 @@ use crate::routes::{
     __path_upload_attachment, __path_verify_audit,
 };
 use crate::routes::{__path_overdue, __path_region_events, __path_trend};
+use crate::routes::{
+    __path_create_account, __path_create_token, __path_export_cases, __path_list_accounts,
+    __path_list_tokens, __path_login, __path_logout, __path_reveal, __path_revoke_token,
+    __path_security_events, __path_set_roles, __path_track, __path_unlock, __path_who_am_i,
+};
 use crate::wire;
 
 #[derive(OpenApi)]
@@ -37,7 +42,21 @@ use crate::wire;
         report,
         trend,
         overdue,
-        region_events
+        region_events,
+        export_cases,
+        login,
+        logout,
+        who_am_i,
+        list_accounts,
+        create_account,
+        set_roles,
+        unlock,
+        create_token,
+        list_tokens,
+        revoke_token,
+        reveal,
+        security_events,
+        track
     ),
     components(schemas(
         wire::Health,

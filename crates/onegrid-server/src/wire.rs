@@ -177,8 +177,10 @@ pub struct CreateCaseRequest {
 pub struct ReporterInput {
     /// Name.
     pub name: Option<String>,
-    /// Phone number.
+    /// Phone number; stored sealed (encrypted), shown masked.
     pub phone: Option<String>,
+    /// 身份证号; stored sealed (encrypted), shown masked.
+    pub id_number: Option<String>,
 }
 
 /// A category with its name.
@@ -320,6 +322,9 @@ pub struct CaseResponse {
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
     pub updated_at: DateTime<Utc>,
+    /// The code a resident follows the case with: shown once, in the answer to the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_code: Option<String>,
 }
 
 /// One page of the case list.
@@ -488,4 +493,172 @@ pub struct ChangeEvent {
     /// The region's change mark: it differs from the last one whenever a case in the region's
     /// county (counties, for a city) changed; refetch the figures then.
     pub mark: i64,
+
+/// Signing in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The login name.
+    pub login: String,
+    /// The password.
+    pub password: String,
+    /// The six-digit TOTP code, for accounts with a second factor (every administrator).
+    pub totp: Option<String>,
+}
+
+/// One role held in one scope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignmentView {
+    /// The role id.
+    pub role: String,
+    /// The role's Chinese name.
+    pub role_label: String,
+    /// A region code, a unit (`REGION:department`) or `own`.
+    pub scope: String,
+}
+
+/// Who is signed in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    /// The account id.
+    pub id: String,
+    /// The login name.
+    pub login: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Every role held, each in its scope (一人通全岗).
+    pub assignments: Vec<AssignmentView>,
+    /// The token cookie-authenticated writes echo in `X-CSRF-Token` (sessions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    /// When the session ends at the latest (UTC; sessions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    /// The login name: 2–64 letters, digits or `. _ - @`.
+    pub login: String,
+    /// The name shown.
+    pub display_name: String,
+    /// The first password; it must meet the policy.
+    pub password: Option<String>,
+    /// Roles as `role@scope` (`grid_worker@140702001001001`, `unit_handler@140702:城管局`).
+    pub roles: Vec<String>,
+}
+
+/// An account's roles, replaced whole.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentsRequest {
+    /// Roles as `role@scope`.
+    pub roles: Vec<String>,
+}
+
+/// An account as an administrator sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    /// The account id.
+    pub id: String,
+    /// The login name.
+    pub login: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Every role held, each in its scope.
+    pub assignments: Vec<AssignmentView>,
+    /// Whether a TOTP second factor is on.
+    pub totp_enabled: bool,
+    /// Locked until (UTC), after too many failed sign-ins.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Whether the account is switched off.
+    pub disabled: bool,
+}
+
+/// A new API token for another system.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// The account the token acts as.
+    pub login: String,
+    /// What the token is for (the other system's name).
+    pub name: String,
+    /// Narrows the account's roles to this region or unit.
+    pub scope: Option<String>,
+}
+
+/// A token; the secret is shown once, when it is made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// The token's id (for revoking it).
+    pub id: String,
+    /// What it is for.
+    pub name: String,
+    /// The narrowed scope, if any.
+    pub scope: Option<String>,
+    /// The secret to send as `Authorization: Bearer`; only in the answer that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Made at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last used at (UTC).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revoked at (UTC).
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The full contact of a case's reporter (every reveal is recorded).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactResponse {
+    /// Full name.
+    pub name: Option<String>,
+    /// Full phone number.
+    pub phone: Option<String>,
+    /// Full ID number.
+    pub id_number: Option<String>,
+}
+
+/// A case as the public sees it by its tracking code: progress, masked text, no staff names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicCaseResponse {
+    /// The case number.
+    pub number: String,
+    /// The state.
+    pub state: String,
+    /// The state in Chinese.
+    pub state_label: String,
+    /// The category, once known.
+    pub category: Option<CategoryRef>,
+    /// The description, with phone and ID numbers masked.
+    pub description: String,
+    /// Each step: what was done and when.
+    pub progress: Vec<PublicStep>,
+    /// Reported at (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// One step of a case's progress, as the public sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStep {
+    /// What was done (in Chinese).
+    pub act_label: String,
+    /// The state after it.
+    pub to_state: Option<String>,
+    /// When (UTC, RFC 3339).
+    pub at: String,
+}
+
+/// The period and filters of the security record.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SecurityEventQuery {
+    /// From (YYYY-MM-DD, Asia/Shanghai, or RFC 3339); 30 days ago when absent.
+    pub from: Option<String>,
+    /// To, included; now when absent.
+    pub to: Option<String>,
+    /// Only this actor's events.
+    pub actor: Option<String>,
+    /// At most this many (1–1000, default 200).
+    pub limit: Option<u32>,
 }

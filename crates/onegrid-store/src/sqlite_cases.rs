@@ -659,6 +659,11 @@ pub(crate) fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, 
         clauses.push("created_at < ?".to_owned());
         binds.push(Bind::Time(to));
     }
+    if let Some(scope) = &filter.scope {
+        let (condition, values) = scope.condition();
+        clauses.push(condition);
+        binds.extend(values.into_iter().map(Bind::Text));
+    }
     if let Some(cursor) = cursor {
         clauses.push("id < ?".to_owned());
         binds.push(cursor.to_owned().into());
