@@ -2,11 +2,13 @@
 //! day, week or month, its open overdue cases, and the change mark a live screen polls.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use onegrid_domain::access::Capability;
 use onegrid_domain::case::{Case, CaseState};
 use onegrid_domain::{Level, RegionCode};
 use onegrid_store::{Breakdown, CaseFilter};
 use serde::Serialize;
 
+use crate::access::Principal;
 use crate::figures::Period;
 use crate::{App, AppError, AppResult, ChainLink};
 
@@ -228,10 +230,24 @@ impl App {
         limit: u32,
         now: DateTime<Utc>,
     ) -> AppResult<OverdueList> {
+        self.overdue_cases_as(&Principal::system(), code, limit, now)
+            .await
+    }
+
+    /// The same for a person: only where they may read figures and reports, and only the
+    /// cases inside those scopes.
+    pub async fn overdue_cases_as(
+        &self,
+        principal: &Principal,
+        code: &RegionCode,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> AppResult<OverdueList> {
         let atlas = self.atlas();
         if atlas.region(code.as_str()).is_none() {
             return Err(AppError::not_found(format!("region {code}")));
         }
+        self.authorize_region(principal, Capability::ReadReports, code)?;
         let limit = limit.clamp(1, OVERDUE_LIST_MAX);
         let filter = CaseFilter {
             region: Some(code.clone()),
@@ -240,6 +256,7 @@ impl App {
                 .filter(|state| state.is_open())
                 .collect(),
             overdue: Some(true),
+            scope: principal.case_scope(Capability::ReadReports),
             ..CaseFilter::default()
         };
         let page = self.store().list_cases(&filter, None, limit).await?;

@@ -199,6 +199,16 @@ async fn the_trend_has_every_step_of_the_period() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The figures are for signed-in staff: no credential, no trend.
+    let (status, _, _) = call(
+        &server,
+        "GET",
+        "/api/v1/regions/140700/trend?from=2026-03-01&to=2026-03-02",
+        None,
+        &[("authorization", "anonymous")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -285,6 +295,19 @@ async fn the_overdue_list_holds_open_cases_past_their_deadline() {
 
     let (_, other, _) = call(&server, "GET", "/api/v1/regions/140703/overdue", None, &[]).await;
     assert_eq!(other["cases"], json!([]), "太谷区 has none");
+
+    // Someone whose reports stop at 太谷区 sees nothing of 榆次区's list.
+    let taigu = common::token_for(&server, "taigu", &["leader@140703"]).await;
+    let bearer = format!("Bearer {taigu}");
+    let (status, _, _) = call(
+        &server,
+        "GET",
+        "/api/v1/regions/140702/overdue",
+        None,
+        &[("authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "outside their scope, as figures answer");
 }
 
 /// The next server-sent event of a stream, as (event name, data), within `wait`.
@@ -319,9 +342,19 @@ async fn next_event(body: &mut Body, wait: Duration) -> Option<(String, Value)> 
 async fn the_event_stream_announces_a_change_in_the_region() {
     let server = server().await;
     let case = report_case(&server, in_grid("楼道堆放杂物")).await;
+    let anonymous = onegrid_server::router(server.app.clone())
+        .oneshot(
+            Request::get("/api/v1/regions/140700/events")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let response = onegrid_server::router(server.app.clone())
         .oneshot(
             Request::get("/api/v1/regions/140700/events")
+                .header("authorization", format!("Bearer {}", server.token))
                 .body(Body::empty())
                 .unwrap(),
         )

@@ -22,6 +22,7 @@ use onegrid_domain::{Level, RegionCode};
 use serde_json::{Value, json};
 
 const CITY: &str = "140700";
+const PASSWORD: &str = "Daping#2026screen";
 
 fn browser_binaries() -> (PathBuf, PathBuf) {
     let chromium = std::env::var_os("ONEGRID_CHROMIUM")
@@ -370,8 +371,47 @@ async fn the_screen_draws_the_city_follows_a_change_live_and_drills_down() {
     let browser = open_browser(&driver, &chromium, &dir.path().join("chromium-profile")).await;
     set_viewport(&browser, 1920, 1080).await;
 
-    // `/screen` opens the city.
+    // `/screen` opens the city; its data is for signed-in staff, so the page asks first.
+    let system = onegrid_app::access::Principal::system();
+    let assignments =
+        onegrid_app::access::parse_assignment_list(&["leader@140700".to_owned()], "").unwrap();
+    app.create_account(&system, "dapingzhiban", "大屏值班", Some(PASSWORD), assignments)
+        .await
+        .unwrap();
     browser.goto(&format!("{base}/screen")).await.unwrap();
+    wait_for_js(
+        &browser,
+        "return !document.getElementById('signin').hidden",
+        30,
+        "the sign-in form",
+    )
+    .await;
+    assert_eq!(
+        text_of(&browser, "#count-accepted").await,
+        "—",
+        "no figures before signing in"
+    );
+    browser
+        .find(Locator::Id("signin-login"))
+        .await
+        .unwrap()
+        .send_keys("dapingzhiban")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("signin-password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("signin-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_js(
         &browser,
         "return document.body.dataset.ready === '1'",

@@ -114,15 +114,22 @@
     '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
   })[c]);
 
-  async function api(path) {
-    const response = await fetch(path, { headers: { accept: 'application/json' } });
+  async function api(path, options) {
+    const response = await fetch(path, {
+      credentials: 'same-origin',
+      ...options,
+      headers: { accept: 'application/json', ...(options && options.headers) },
+    });
     if (!response.ok) {
       let message = `${response.status}`;
       try {
         const error = await response.json();
         message = (error.error && error.error.message) || message;
       } catch (_) { /* not JSON */ }
-      throw new Error(`${path}: ${message}`);
+      const failure = new Error(message);
+      failure.status = response.status;
+      failure.path = path;
+      throw failure;
     }
     return response.json();
   }
@@ -439,11 +446,18 @@
         drawRanking(ranking);
         drawOverdue(overdue);
         refreshes += 1;
+        listen();
         body.dataset.refreshes = String(refreshes);
         body.dataset.ready = '1';
         document.getElementById('updated').textContent = `数据更新于 ${timeFormat.format(new Date())}（${from} 至 ${to}）`;
       } catch (error) {
-        document.getElementById('updated').textContent = `数据加载失败：${error.message}`;
+        if (error.status === 401) {
+          showSignIn(error.message);
+        } else if (error.status === 403 || error.status === 404) {
+          document.getElementById('updated').textContent = `无权查看或不存在：${error.message}`;
+        } else {
+          document.getElementById('updated').textContent = `数据加载失败：${error.message}`;
+        }
       } finally {
         refreshing = null;
       }
@@ -455,14 +469,57 @@
     return refreshing;
   }
 
+  // ---- signing in: the data is for signed-in staff; the page itself is not ------------------
+  function showSignIn(reason) {
+    const overlay = document.getElementById('signin');
+    if (!overlay.hidden) return;
+    document.getElementById('signin-reason').textContent = reason && reason !== '401'
+      ? `请登录后查看本区域的数据（${reason}）。` : '请登录后查看本区域的数据。';
+    overlay.hidden = false;
+    document.getElementById('signin-login').focus();
+  }
+
+  function signInForm() {
+    const form = document.getElementById('signin-form');
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const error = document.getElementById('signin-error');
+      const totp = document.getElementById('signin-totp').value.trim();
+      error.textContent = '';
+      try {
+        await api('/api/v1/session', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            login: document.getElementById('signin-login').value,
+            password: document.getElementById('signin-password').value,
+            totp: totp || null,
+          }),
+        });
+      } catch (failure) {
+        error.textContent = `登录失败：${failure.message}`;
+        return;
+      }
+      document.getElementById('signin-password').value = '';
+      document.getElementById('signin').hidden = true;
+      refresh();
+    });
+  }
+
+  let source = null;
   function listen() {
     const live = document.getElementById('live');
     if (!window.EventSource) {
-      live.textContent = '○ 定时刷新';
-      setInterval(refresh, 10000);
+      if (!source) {
+        source = setInterval(refresh, 10000);
+        live.textContent = '○ 定时刷新';
+      }
       return;
     }
-    const source = new EventSource(`/api/v1/regions/${code}/events`);
+    // Opened after the first answer that came through signed in; reopened if it was closed
+    // (a server restart or a session that ran out), never twice.
+    if (source && source.readyState !== EventSource.CLOSED) return;
+    source = new EventSource(`/api/v1/regions/${code}/events`);
     let timer = null;
     source.addEventListener('ready', () => {
       live.className = 'live on';
@@ -541,8 +598,8 @@
         if (p.data && p.data.drill) location.href = screenUrl(p.data.name);
       });
     }
+    signInForm();
     await refresh();
-    listen();
     // The overdue times move on and the day turns over even when no case changes.
     setInterval(refresh, 60000);
   }

@@ -20,6 +20,8 @@ use onegrid_domain::masking::mask_text;
 
 use crate::ApiError;
 use crate::assets;
+use crate::auth::Auth;
+use onegrid_domain::access::Capability;
 use crate::wire::{
     AreaLink, ChangeEvent, ErrorBody, OverdueCaseItem, OverdueListResponse, OverdueQuery,
     TrendPoint, TrendQuery, TrendResponse,
@@ -73,14 +75,16 @@ async fn screen_page(State(app): State<App>, Path(code): Path<String>) -> Respon
 /// A region's cases reported in each day, week or month of a period (the screen's trend).
 #[utoipa::path(
     get, path = "/api/v1/regions/{code}/trend", params(("code" = String, Path), TrendQuery),
-    responses((status = 200, body = TrendResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = TrendResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn trend(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(code): Path<String>,
     Query(query): Query<TrendQuery>,
 ) -> Result<Json<TrendResponse>, ApiError> {
     let code = parse_region(&code)?;
+    app.authorize_region(&principal, Capability::ReadReports, &code)?;
     let period = Period::new(
         parse_date(&query.from, "from")?,
         parse_date(&query.to, "to")?,
@@ -123,16 +127,17 @@ pub async fn trend(
 /// The open cases of a region that ran past a deadline (超期未结), most overdue first.
 #[utoipa::path(
     get, path = "/api/v1/regions/{code}/overdue", params(("code" = String, Path), OverdueQuery),
-    responses((status = 200, body = OverdueListResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = OverdueListResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn overdue(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(code): Path<String>,
     Query(query): Query<OverdueQuery>,
 ) -> Result<Json<OverdueListResponse>, ApiError> {
     let code = parse_region(&code)?;
     let list = app
-        .overdue_cases(&code, query.limit.unwrap_or(50), Utc::now())
+        .overdue_cases_as(&principal, &code, query.limit.unwrap_or(50), Utc::now())
         .await?;
     Ok(Json(OverdueListResponse {
         more: list.more,
@@ -170,15 +175,17 @@ pub async fn overdue(
     get, path = "/api/v1/regions/{code}/events", params(("code" = String, Path)),
     responses(
         (status = 200, description = "text/event-stream of `ready` and `change` events, data `{\"mark\": N}`", content_type = "text/event-stream"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)
     )
 )]
 pub async fn region_events(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(code): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, ApiError> {
     let code = parse_region(&code)?;
     app.screen_region(&code)?;
+    app.authorize_region(&principal, Capability::ReadReports, &code)?;
     let first = app.change_mark(&code).await?;
     let stream = futures_util::stream::unfold(
         (app, code, first, true),
