@@ -9,12 +9,12 @@ use crate::routes::{
     __path_region_children_geojson, __path_region_figures, __path_report, __path_taxonomy,
     __path_upload_attachment, __path_verify_audit,
 };
-use crate::routes::{__path_overdue, __path_region_events, __path_trend};
 use crate::routes::{
     __path_create_account, __path_create_token, __path_export_cases, __path_list_accounts,
     __path_list_tokens, __path_login, __path_logout, __path_reveal, __path_revoke_token,
     __path_security_events, __path_set_roles, __path_track, __path_unlock, __path_who_am_i,
 };
+use crate::routes::{__path_overdue, __path_region_events, __path_trend};
 use crate::wire;
 
 #[derive(OpenApi)]

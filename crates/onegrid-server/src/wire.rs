@@ -493,6 +493,7 @@ pub struct ChangeEvent {
     /// The region's change mark: it differs from the last one whenever a case in the region's
     /// county (counties, for a city) changed; refetch the figures then.
     pub mark: i64,
+}
 
 /// Signing in.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -307,7 +307,11 @@ async fn the_overdue_list_holds_open_cases_past_their_deadline() {
         &[("authorization", bearer.as_str())],
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "outside their scope, as figures answer");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "outside their scope, as figures answer"
+    );
 }
 
 /// The next server-sent event of a stream, as (event name, data), within `wait`.

@@ -375,9 +375,15 @@ async fn the_screen_draws_the_city_follows_a_change_live_and_drills_down() {
     let system = onegrid_app::access::Principal::system();
     let assignments =
         onegrid_app::access::parse_assignment_list(&["leader@140700".to_owned()], "").unwrap();
-    app.create_account(&system, "dapingzhiban", "大屏值班", Some(PASSWORD), assignments)
-        .await
-        .unwrap();
+    app.create_account(
+        &system,
+        "dapingzhiban",
+        "大屏值班",
+        Some(PASSWORD),
+        assignments,
+    )
+    .await
+    .unwrap();
     browser.goto(&format!("{base}/screen")).await.unwrap();
     wait_for_js(
         &browser,

@@ -21,11 +21,11 @@ use onegrid_domain::masking::mask_text;
 use crate::ApiError;
 use crate::assets;
 use crate::auth::Auth;
-use onegrid_domain::access::Capability;
 use crate::wire::{
     AreaLink, ChangeEvent, ErrorBody, OverdueCaseItem, OverdueListResponse, OverdueQuery,
     TrendPoint, TrendQuery, TrendResponse,
 };
+use onegrid_domain::access::Capability;
 
 /// How often an open event stream asks the store whether its region changed. The question
 /// reads one row per county, so many screens may ask it.
