@@ -397,6 +397,7 @@ async fn the_screen_draws_the_city_follows_a_change_live_and_drills_down() {
         "—",
         "no figures before signing in"
     );
+    save_screenshot(&browser, "screen-signin-1920x1080.png").await;
     browser
         .find(Locator::Id("signin-login"))
         .await

@@ -473,8 +473,10 @@
   function showSignIn(reason) {
     const overlay = document.getElementById('signin');
     if (!overlay.hidden) return;
-    document.getElementById('signin-reason').textContent = reason && reason !== '401'
-      ? `请登录后查看本区域的数据（${reason}）。` : '请登录后查看本区域的数据。';
+    // The server's reason matters once the page had been signed in (会话已超时); before that,
+    // it only says that nobody is.
+    document.getElementById('signin-reason').textContent = refreshes > 0
+      ? `登录已失效（${reason}），请重新登录。` : '请登录后查看本区域的数据。';
     overlay.hidden = false;
     document.getElementById('signin-login').focus();
   }
