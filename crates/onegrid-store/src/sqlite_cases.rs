@@ -250,11 +250,15 @@ pub(crate) async fn rollup_sums(
         .collect())
 }
 
-/// The `GROUP BY` key and the row filter of a breakdown.
+/// The key and the row filter of a breakdown. The filters are ranges of the primary key
+/// (`category > ''`, not `!= ''`), and the queries group by `area_code, key`, the key's
+/// order: SQLite then walks each area's rows in key order and sums them as it goes, where
+/// grouping by the key alone sorted every row first (a city's year of channel rows: 40 ms
+/// against 5 ms, measured on the 10-million-case bench store).
 fn breakdown_sql(by: crate::Breakdown) -> (&'static str, &'static str) {
     match by {
-        crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
-        crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
+        crate::Breakdown::Category => ("category", "category > '' AND channel = ''"),
+        crate::Breakdown::Channel => ("channel", "category = '' AND channel > ''"),
         crate::Breakdown::Day => ("day", "category = '' AND channel = ''"),
     }
 }
@@ -279,7 +283,7 @@ pub(crate) async fn rollup_breakdown(
         let sql = format!(
             "SELECT {group}, {sum_columns} FROM rollups
              WHERE area_code IN ({}) AND {filter} AND day >= ? AND day < ?
-             GROUP BY {group}",
+             GROUP BY area_code, {group}",
             placeholders(chunk.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -310,7 +314,7 @@ pub(crate) async fn rollup_mix(
         let sql = format!(
             "SELECT {group}, sum(reported) FROM rollups
              WHERE area_code IN ({}) AND {filter} AND day >= ? AND day < ?
-             GROUP BY {group}",
+             GROUP BY area_code, {group}",
             placeholders(chunk.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
