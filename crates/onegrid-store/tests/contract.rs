@@ -1187,6 +1187,14 @@ async fn rollups_follow_every_change(store: Arc<dyn Store>) {
             ("140702".to_owned(), sums[0].1),
         ]
     );
+    // The chain positions a screen polls: one per county, by code, summing to every record.
+    let positions = store.chain_positions().await.unwrap();
+    let counties: Vec<&str> = positions.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(counties, ["140702", "140703"]);
+    assert_eq!(
+        positions.iter().map(|(_, seq)| seq).sum::<i64>() as u64,
+        store.record_count().await.unwrap()
+    );
     assert_eq!(store.rebuild_rollups().await.unwrap(), 3);
     let again = store
         .rollup_sums(
