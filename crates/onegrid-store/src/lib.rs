@@ -7,6 +7,7 @@
 //! which engine runs.
 
 pub mod audit;
+pub mod copy;
 mod postgres;
 mod sqlite;
 mod sqlite_cases;

@@ -1041,7 +1041,7 @@ impl Store for PostgresStore {
 /// the same words, as the SQLite engine's.
 /// Walks every chain and the checkpoint log (`audit::ChainWalker`, the same walk as SQLite's);
 /// stops at the first problem.
-async fn verify(conn: &mut PgConnection) -> StoreResult<VerifyReport> {
+pub(crate) async fn verify(conn: &mut PgConnection) -> StoreResult<VerifyReport> {
     let mut walker = crate::audit::ChainWalker::default();
     {
         let mut rows = sqlx::query(

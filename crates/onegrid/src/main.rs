@@ -80,6 +80,17 @@ enum Command {
     /// Put a backup in place as the store of --data DIR; DIR must hold no store yet. The copy
     /// is checked first (it opens, migrates and its record verifies).
     Restore { file: PathBuf },
+    /// Copy a city from SQLite (a data directory or its store file) into an empty PostgreSQL
+    /// database: every table raw, so the record's hashes and chains stay as they are; counts
+    /// compared and chains walked before one commit (all or nothing).
+    Copy {
+        /// The SQLite data directory, or its onegrid.sqlite3 file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The target database, postgres://…; it must hold no data yet.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Bring the store's schema up to date (every command does this on start; this does
     /// only that, for deployments that migrate as a separate step).
     Migrate,
@@ -239,6 +250,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
     if let Command::Restore { file } = &command {
         return restore(&config, file).await;
     }
+    if let Command::Copy { from, to } = &command {
+        return copy(from, to).await;
+    }
     let app = open_app(&config).await?;
     app.set_yellow_share(config.yellow_share)?;
     match command {
@@ -381,7 +395,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             app.store().backup_to(&file).await?;
             eprintln!("backup written to {}", file.display());
         }
-        Command::Restore { .. } => {}
+        Command::Restore { .. } | Command::Copy { .. } => {}
         Command::Migrate => {
             eprintln!("{} store is up to date", app.store().engine());
         }
@@ -458,6 +472,25 @@ async fn restore(config: &Config, file: &Path) -> anyhow::Result<std::process::E
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::copy(file, &target).with_context(|| format!("writing {}", target.display()))?;
     eprintln!("restored into {}", dir.display());
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Copies a SQLite store into an empty PostgreSQL database and prints what moved.
+async fn copy(from: &Path, to: &str) -> anyhow::Result<std::process::ExitCode> {
+    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+        bail!("--to: expected a postgres:// URL of the target database");
+    }
+    let report = onegrid_store::copy::copy_sqlite_to_postgres(from, to)
+        .await
+        .with_context(|| format!("copying {} to PostgreSQL", from.display()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let rows: u64 = report.tables.iter().map(|t| t.target).sum();
+    eprintln!(
+        "copied {rows} rows in {} tables, {} records verified, in {:.1} s",
+        report.tables.len(),
+        report.records_verified,
+        report.seconds
+    );
     Ok(std::process::ExitCode::SUCCESS)
 }
 
