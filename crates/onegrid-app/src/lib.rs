@@ -9,6 +9,7 @@ pub mod demo;
 pub mod divisions;
 mod error;
 pub mod figures;
+pub mod jobs;
 pub mod regions;
 pub mod reports;
 

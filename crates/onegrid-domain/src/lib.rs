@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod case;
+pub mod jobs;
 pub mod masking;
 pub mod metrics;
 pub mod region;

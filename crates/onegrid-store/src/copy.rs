@@ -29,6 +29,8 @@ use crate::{StoreError, StoreResult};
 enum Kind {
     Text,
     Integer,
+    /// `INTEGER` on PostgreSQL (32 bits).
+    Integer32,
     Real,
     /// SQLite `0/1` → `BOOLEAN`.
     Boolean,
@@ -51,7 +53,7 @@ struct Table {
     identity: Option<&'static str>,
 }
 
-use Kind::{Boolean, Bytes, Day, Integer, Json, Real, Roles, Text, Time};
+use Kind::{Boolean, Bytes, Day, Integer, Integer32, Json, Real, Roles, Text, Time};
 
 const COUNTERS: [(&str, Kind); 18] = [
     ("reported", Integer),
@@ -247,6 +249,52 @@ const TABLES: &[Table] = &[
         columns: &ROLLUP_COLUMNS,
         identity: None,
     },
+    Table {
+        name: "jobs",
+        columns: &[
+            ("id", Integer),
+            ("key", Text),
+            ("kind", Text),
+            ("county_code", Text),
+            ("case_id", Text),
+            ("payload", Text),
+            ("run_at", Time),
+            ("state", Text),
+            ("attempts", Integer32),
+            ("locked_by", Text),
+            ("locked_until", Time),
+            ("last_error", Text),
+            ("created_at", Time),
+            ("done_at", Time),
+        ],
+        identity: Some("id"),
+    },
+    Table {
+        name: "job_runs",
+        columns: &[
+            ("job_id", Integer),
+            ("worker", Text),
+            ("started_at", Time),
+            ("finished_at", Time),
+            ("outcome", Text),
+            ("error", Text),
+        ],
+        identity: None,
+    },
+    Table {
+        name: "notices",
+        columns: &[
+            ("id", Integer),
+            ("job_id", Integer),
+            ("unit", Text),
+            ("county_code", Text),
+            ("case_id", Text),
+            ("message", Text),
+            ("created_at", Time),
+            ("read_at", Time),
+        ],
+        identity: Some("id"),
+    },
 ];
 
 /// PostgreSQL takes at most 65,535 bound values per statement.
@@ -422,6 +470,7 @@ async fn pg_count(conn: &mut PgConnection, table: &str) -> StoreResult<u64> {
 enum Value {
     Text(Option<String>),
     Integer(Option<i64>),
+    Integer32(Option<i32>),
     Real(Option<f64>),
     Boolean(Option<bool>),
     Time(Option<DateTime<Utc>>),
@@ -438,6 +487,7 @@ fn read_value(row: &SqliteRow, index: usize, kind: Kind, table: &str) -> StoreRe
     Ok(match kind {
         Kind::Text => Value::Text(row.try_get(index).map_err(column)?),
         Kind::Integer => Value::Integer(row.try_get(index).map_err(column)?),
+        Kind::Integer32 => Value::Integer32(row.try_get(index).map_err(column)?),
         Kind::Real => Value::Real(row.try_get(index).map_err(column)?),
         Kind::Boolean => Value::Boolean(row.try_get(index).map_err(column)?),
         Kind::Time => Value::Time(row.try_get(index).map_err(column)?),
@@ -522,6 +572,7 @@ async fn insert_batch(
             match value {
                 Value::Text(v) => row.push_bind(v),
                 Value::Integer(v) => row.push_bind(v),
+                Value::Integer32(v) => row.push_bind(v),
                 Value::Real(v) => row.push_bind(v),
                 Value::Boolean(v) => row.push_bind(v),
                 Value::Time(v) => row.push_bind(v),

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod copy;
+pub mod jobs;
 mod postgres;
 mod sqlite;
 mod sqlite_cases;
@@ -24,6 +25,7 @@ use onegrid_domain::taxonomy::Tier;
 use onegrid_domain::{Level, Region, RegionCode};
 
 pub use audit::{NewRecord, Record, VerifyReport};
+pub use jobs::{Job, JobFinish, JobOutcome, Notice};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -310,6 +312,30 @@ pub trait Store: Send + Sync + 'static {
         let _ = path;
         Err(StoreError::Unsupported(format!(
             "backups of the {} engine are taken with its own tools (pg_dump)",
+            self.engine()
+        )))
+    }
+    /// Claims up to `limit` jobs due at `now` for `worker`, for `jobs::LEASE_SECONDS`: jobs
+    /// pending, due, and not leased to another worker (or whose lease ran out). Jobs another
+    /// worker is claiming at the same moment are skipped, not waited for.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        let _ = (worker, now, limit);
+        Err(StoreError::Unsupported(format!(
+            "jobs are not built for the {} engine",
+            self.engine()
+        )))
+    }
+    /// Ends a run of a claimed job in one transaction: the job's new state, its notice, and a
+    /// row in `job_runs`. `false` (and no notice) when `worker` no longer holds the job.
+    async fn finish_job(&self, finish: JobFinish) -> StoreResult<bool> {
+        let _ = finish;
+        Err(StoreError::Unsupported(format!(
+            "jobs are not built for the {} engine",
             self.engine()
         )))
     }

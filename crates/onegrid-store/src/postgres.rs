@@ -24,6 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::{Connection, Row};
 
 use crate::audit::{GENESIS, NewRecord, Record, VerifyReport, checkpoint_hash, time_text};
+use crate::jobs::{Job, JobFinish, JobOutcome};
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
     IDEMPOTENCY_DAYS, IdempotencyClaim, NewUser, RegionUpsert, Store, StoreError, StoreResult,
@@ -129,6 +130,7 @@ impl PostgresStore {
         record.case_id = Some(case.id.clone());
         append_record(&mut tx, &record).await?;
         apply_rollups(&mut tx, None, &case).await?;
+        enqueue_jobs(&mut tx, None, &case).await?;
         if let Some(claim) = claim {
             sqlx::query("UPDATE idempotency_keys SET response = $2::jsonb WHERE key = $1")
                 .bind(&claim.key)
@@ -753,6 +755,7 @@ impl Store for PostgresStore {
         }
         append_record(&mut tx, &record).await?;
         apply_rollups(&mut tx, before.as_ref(), &case).await?;
+        enqueue_jobs(&mut tx, before.as_ref(), &case).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -837,6 +840,106 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(bodies.len() as u64)
+    }
+
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        // SKIP LOCKED: a row another worker's claim holds right now is passed over, so
+        // concurrent claims never wait on each other and never take the same job.
+        let rows = sqlx::query(
+            "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM jobs
+                 WHERE state = 'pending' AND run_at <= $3
+                   AND (locked_until IS NULL OR locked_until < $3)
+                 ORDER BY run_at, id
+                 LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING id, key, kind, county_code, case_id, payload, run_at, attempts",
+        )
+        .bind(worker)
+        .bind(now + Duration::seconds(crate::jobs::LEASE_SECONDS))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let payload: String = row.try_get("payload")?;
+            jobs.push(Job {
+                id: row.try_get("id")?,
+                key: row.try_get("key")?,
+                kind: row.try_get("kind")?,
+                county: row.try_get("county_code")?,
+                case_id: row.try_get("case_id")?,
+                payload: crate::jobs::payload_from_text(&payload)?,
+                run_at: row.try_get("run_at")?,
+                attempts: u32::try_from(row.try_get::<i32, _>("attempts")?).unwrap_or(0),
+            });
+        }
+        jobs.sort_by_key(|job| (job.run_at, job.id));
+        Ok(jobs)
+    }
+
+    async fn finish_job(&self, finish: JobFinish) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let (state, run_at) = match &finish.outcome {
+            JobOutcome::Done(_) => ("done", None),
+            JobOutcome::Retry { at, .. } => ("pending", Some(*at)),
+            JobOutcome::Failed(_) => ("failed", None),
+        };
+        let held = sqlx::query(
+            "UPDATE jobs SET state = $3, run_at = coalesce($4, run_at), last_error = $5,
+                    locked_by = NULL, locked_until = NULL,
+                    done_at = CASE WHEN $3 = 'pending' THEN NULL ELSE $6 END
+             WHERE id = $1 AND locked_by = $2 AND state = 'pending'",
+        )
+        .bind(finish.job_id)
+        .bind(&finish.worker)
+        .bind(state)
+        .bind(run_at)
+        .bind(finish.outcome.error())
+        .bind(finish.finished_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if held && let JobOutcome::Done(Some(notice)) = &finish.outcome {
+            sqlx::query(
+                "INSERT INTO notices (job_id, unit, county_code, case_id, message, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING",
+            )
+            .bind(finish.job_id)
+            .bind(&notice.unit)
+            .bind(&notice.county)
+            .bind(&notice.case_id)
+            .bind(&notice.message)
+            .bind(finish.finished_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO job_runs (job_id, worker, started_at, finished_at, outcome, error)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(finish.job_id)
+        .bind(&finish.worker)
+        .bind(finish.started_at)
+        .bind(finish.finished_at)
+        .bind(if held {
+            finish.outcome.as_str()
+        } else {
+            "lost"
+        })
+        .bind(finish.outcome.error())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(held)
     }
 
     async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
@@ -1242,6 +1345,31 @@ fn pg_counters(row: &PgRow, offset: usize) -> StoreResult<Counters> {
 fn parse_day(text: &str) -> StoreResult<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|e| StoreError::Corrupt(format!("day '{text}': {e}")))
+}
+
+/// Enqueues the jobs a case's change causes (`onegrid_domain::jobs`), in the change's
+/// transaction; a job already enqueued for the same change is kept as it is.
+async fn enqueue_jobs(
+    conn: &mut PgConnection,
+    before: Option<&Case>,
+    after: &Case,
+) -> StoreResult<()> {
+    for job in onegrid_domain::jobs::jobs_for_change(before, after) {
+        sqlx::query(
+            "INSERT INTO jobs (key, kind, county_code, case_id, payload, run_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&job.key)
+        .bind(job.kind.as_str())
+        .bind(&job.county)
+        .bind(&job.case_id)
+        .bind(job.payload.to_string())
+        .bind(job.run_at)
+        .bind(after.updated_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Adds what a case's change does to the rollups, in the change's transaction. The rows come

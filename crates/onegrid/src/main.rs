@@ -75,6 +75,13 @@ enum Command {
     },
     /// Run the overdue sweep once: mark, escalate and urge cases past their deadlines.
     Sweep,
+    /// Run background jobs (deadline checks, notices to units) until stopped, without serving
+    /// HTTP; `serve` runs the same worker. Any number may share one PostgreSQL store.
+    Worker {
+        /// Run the jobs due now once and exit, printing what was done.
+        #[arg(long)]
+        once: bool,
+    },
     /// Write a consistent copy of the whole store (SQLite) to FILE while it serves.
     Backup { file: PathBuf },
     /// Put a backup in place as the store of --data DIR; DIR must hold no store yet. The copy
@@ -399,6 +406,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         Command::Migrate => {
             eprintln!("{} store is up to date", app.store().engine());
         }
+        Command::Worker { once } => {
+            let worker = onegrid_app::jobs::worker_name();
+            if once {
+                let report = app.run_due_jobs(&worker, chrono::Utc::now(), 32).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                tracing::info!(%worker, engine = app.store().engine(), "worker started");
+                tokio::select! {
+                    () = work_forever(app.clone(), worker) => {},
+                    () = shutdown_signal() => {},
+                }
+            }
+        }
         Command::Sweep => {
             let report = app.sweep_overdue(chrono::Utc::now()).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -430,8 +450,10 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
     );
     println!("onegrid 一网通管 serving on http://{address}");
     let sweeper = tokio::spawn(sweep_forever(app.clone(), config.sweep_seconds));
+    let worker = tokio::spawn(work_forever(app.clone(), onegrid_app::jobs::worker_name()));
     onegrid_server::serve(listener, app, shutdown_signal()).await?;
     sweeper.abort();
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -505,6 +527,22 @@ async fn sweep_forever(app: App, seconds: u64) {
             Ok(_) => {}
             Err(error) => tracing::error!(%error, "overdue sweep failed"),
         }
+    }
+}
+
+/// How often an idle worker looks for due jobs.
+const WORKER_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The job worker: runs what is due, then waits a moment; a failed pass is logged and tried
+/// again next time.
+async fn work_forever(app: App, worker: String) {
+    loop {
+        match app.run_due_jobs(&worker, chrono::Utc::now(), 32).await {
+            Ok(report) if report.claimed > 0 => tracing::info!(?report, "jobs run"),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "job worker pass failed"),
+        }
+        tokio::time::sleep(WORKER_POLL).await;
     }
 }
 
