@@ -47,6 +47,9 @@ pub enum StoreError {
     Closed,
     #[error("unsupported location: {0}")]
     Unsupported(String),
+    /// The server refuses writes: a streaming replica (standby), or a read-only session.
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -67,9 +70,29 @@ pub enum Location {
 
 /// Opens the configured store and brings its schema up to date.
 pub async fn open(location: &Location) -> StoreResult<Arc<dyn Store>> {
-    match location {
-        Location::Directory(dir) => Ok(Arc::new(SqliteStore::open_dir(dir).await?)),
-        Location::Postgres(url) => Ok(Arc::new(PostgresStore::connect(url).await?)),
+    open_with(location, &OpenOptions::default()).await
+}
+
+/// What else may be configured about a store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// A `postgres://` URL of a streaming replica of the store's database: the dashboard's
+    /// and the reports' reads (the rollups) go there, everything else to the primary.
+    pub replica_url: Option<String>,
+}
+
+/// Opens the configured store with its options and brings its schema up to date.
+pub async fn open_with(location: &Location, options: &OpenOptions) -> StoreResult<Arc<dyn Store>> {
+    match (location, &options.replica_url) {
+        (Location::Directory(dir), None) => Ok(Arc::new(SqliteStore::open_dir(dir).await?)),
+        (Location::Directory(_), Some(_)) => Err(StoreError::Unsupported(
+            "a read replica (replica_url) needs the PostgreSQL store: give --database \
+             postgres://… too, or drop the replica setting"
+                .to_owned(),
+        )),
+        (Location::Postgres(url), replica) => Ok(Arc::new(
+            PostgresStore::connect_with_replica(url, replica.as_deref()).await?,
+        )),
     }
 }
 

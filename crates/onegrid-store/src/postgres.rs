@@ -40,15 +40,35 @@ const CLAIM_ATTEMPTS: usize = 3;
 /// The PostgreSQL engine.
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where the dashboard's and the reports' reads go: a streaming replica's pool when one is
+    /// configured, else the primary's pool itself.
+    reads: PgPool,
 }
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and brings the schema up to date.
     pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
+        PostgresStore::connect_with_replica(url, None).await
+    }
+
+    /// Connects to the primary at `url` and brings its schema up to date; with `replica`, the
+    /// rollup reads (figures, rankings, reports) go to that streaming replica.
+    pub async fn connect_with_replica(
+        url: &str,
+        replica: Option<&str>,
+    ) -> StoreResult<PostgresStore> {
         let options = PgConnectOptions::from_str(url)?.application_name("onegrid");
         // One plain connection first: a wrong URL or a server that is down fails at once (the
         // pool would retry until its acquire timeout), and the migrations run on it.
         let mut first = PgConnection::connect_with(&options).await?;
+        if in_recovery(&mut first).await? {
+            return Err(StoreError::ReadOnly(
+                "--database names a standby (a streaming replica, in recovery), which refuses \
+                 every write; point --database at the primary, and give the replica as \
+                 --replica-url"
+                    .to_owned(),
+            ));
+        }
         sqlx::migrate!("migrations/postgres")
             .run(&mut first)
             .await?;
@@ -58,7 +78,30 @@ impl PostgresStore {
             .acquire_timeout(StdDuration::from_secs(30))
             .connect_with(options)
             .await?;
-        Ok(PostgresStore { pool })
+        let reads = match replica {
+            None => pool.clone(),
+            Some(replica) => {
+                // Every session there is read-only, so a write routed there by mistake fails
+                // loudly even when the URL names a server that would take it.
+                let replica_options = PgConnectOptions::from_str(replica)?
+                    .application_name("onegrid replica reads")
+                    .options([("default_transaction_read_only", "on")]);
+                let mut probe = PgConnection::connect_with(&replica_options).await?;
+                if !in_recovery(&mut probe).await? {
+                    tracing::warn!(
+                        "--replica-url names a server that is not in recovery (not a standby); \
+                         reads go there all the same"
+                    );
+                }
+                probe.close().await?;
+                PgPoolOptions::new()
+                    .max_connections(MAX_CONNECTIONS)
+                    .acquire_timeout(StdDuration::from_secs(30))
+                    .connect_with(replica_options)
+                    .await?
+            }
+        };
+        Ok(PostgresStore { pool, reads })
     }
 
     async fn try_create_case(
@@ -141,6 +184,13 @@ impl PostgresStore {
         tx.commit().await?;
         Ok(CreateOutcome::Created(case))
     }
+}
+
+/// Whether the server is a standby replaying another's write-ahead log.
+async fn in_recovery(conn: &mut PgConnection) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar("SELECT pg_is_in_recovery()")
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 fn to_json(case: &Case) -> StoreResult<String> {
@@ -782,7 +832,7 @@ impl Store for PostgresStore {
                 .bind(channel)
                 .bind(from)
                 .bind(to)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.reads)
                 .await?;
             sums.push((area.clone(), pg_counters(&row, 0)?));
         }
@@ -815,7 +865,7 @@ impl Store for PostgresStore {
             .bind(area)
             .bind(from)
             .bind(to)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {

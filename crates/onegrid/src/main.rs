@@ -27,6 +27,9 @@ struct Cli {
     /// PostgreSQL URL (postgres://…); wins over --data [env: ONEGRID_DATABASE_URL]
     #[arg(long, global = true, value_name = "URL")]
     database: Option<String>,
+    /// PostgreSQL streaming replica for figures, rankings and reports [env: ONEGRID_REPLICA_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    replica_url: Option<String>,
     /// Configuration file [default: ./onegrid.toml when present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -201,6 +204,7 @@ fn main() -> std::process::ExitCode {
     let overrides = Overrides {
         data: cli.data.clone(),
         database_url: cli.database.clone().map(Secret),
+        replica_url: cli.replica_url.clone().map(Secret),
         addr: match &cli.command {
             Command::Serve { addr, .. } => addr.clone(),
             _ => None,
@@ -243,7 +247,7 @@ fn init_logging(filter: &str) {
 }
 
 async fn open_app(config: &Config) -> anyhow::Result<App> {
-    let store = onegrid_store::open(&config.location())
+    let store = onegrid_store::open_with(&config.location(), &config.open_options())
         .await
         .context("opening the store")?;
     Ok(App::load(store).await?)
