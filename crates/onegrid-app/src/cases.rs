@@ -435,6 +435,7 @@ impl App {
             }
         }
         self.store().write_checkpoint(now).await?;
+        self.store().maintain(now).await?;
         Ok(report)
     }
 

@@ -380,6 +380,7 @@ pub async fn copy_sqlite_to_postgres(from: &Path, to: &str) -> StoreResult<CopyR
             )));
         }
     }
+    make_partitions(&mut source, &mut tx).await?;
     let mut tables = Vec::with_capacity(TABLES.len());
     for table in TABLES {
         let source_rows = sqlite_count(&mut source, table.name).await?;
@@ -424,6 +425,36 @@ pub async fn copy_sqlite_to_postgres(from: &Path, to: &str) -> StoreResult<CopyR
         records_verified: report.records,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Makes the target's partitions (migration 0006) for every county and month the source's
+/// cases and records fall in, before they are copied, so that every row lands in its place
+/// at once rather than in a default partition to be moved later.
+async fn make_partitions(
+    source: &mut SqliteConnection,
+    target: &mut PgConnection,
+) -> StoreResult<()> {
+    let months: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT county_code, substr(created_at, 1, 7) FROM cases
+         UNION SELECT DISTINCT county_code, substr(at, 1, 7) FROM records",
+    )
+    .fetch_all(&mut *source)
+    .await?;
+    for (county, month) in &months {
+        let first_day =
+            NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
+                StoreError::Corrupt(format!("source: county {county} has a time '{month}…'"))
+            })?;
+        sqlx::query("SELECT onegrid_ensure_partitions($1, $2)")
+            .bind(county)
+            .bind(first_day)
+            .execute(&mut *target)
+            .await?;
+    }
+    sqlx::query("SELECT onegrid_maintain_partitions(now())")
+        .execute(&mut *target)
+        .await?;
+    Ok(())
 }
 
 /// Refuses a source holding a table this copy does not know: it would be left behind.

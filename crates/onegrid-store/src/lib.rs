@@ -362,6 +362,13 @@ pub trait Store: Send + Sync + 'static {
             self.engine()
         )))
     }
+    /// Periodic upkeep of the storage itself, called every minute by the sweep: on PostgreSQL,
+    /// the partitions of every county for this month and the next (see
+    /// `migrations/postgres/0006_partitions.sql`). Nothing to do on SQLite.
+    async fn maintain(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        let _ = now;
+        Ok(())
+    }
     /// Recomputes every rollup from the cases; returns the cases counted.
     async fn rebuild_rollups(&self) -> StoreResult<u64> {
         Err(StoreError::Unsupported(format!(

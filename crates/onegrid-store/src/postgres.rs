@@ -72,6 +72,7 @@ impl PostgresStore {
         sqlx::migrate!("migrations/postgres")
             .run(&mut first)
             .await?;
+        maintain_partitions(&mut first, Utc::now()).await?;
         first.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
@@ -184,6 +185,17 @@ impl PostgresStore {
         tx.commit().await?;
         Ok(CreateOutcome::Created(case))
     }
+}
+
+/// Makes the partitions of every county for this month and the next, moving rows that wait in
+/// a default partition (`onegrid_maintain_partitions`, migration 0006).
+async fn maintain_partitions(conn: &mut PgConnection, now: DateTime<Utc>) -> StoreResult<()> {
+    let partitions: i64 = sqlx::query_scalar("SELECT onegrid_maintain_partitions($1)")
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+    tracing::debug!(partitions, "partitions maintained");
+    Ok(())
 }
 
 /// Whether the server is a standby replaying another's write-ahead log.
@@ -567,6 +579,8 @@ impl Store for PostgresStore {
             summary.retired += usize::try_from(done.rows_affected()).unwrap_or(0);
         }
         tx.commit().await?;
+        // New counties get their partitions now rather than at the next minute's upkeep.
+        self.maintain(Utc::now()).await?;
         Ok(summary)
     }
 
@@ -606,6 +620,7 @@ impl Store for PostgresStore {
             .await?;
         }
         tx.commit().await?;
+        self.maintain(Utc::now()).await?;
         Ok(())
     }
 
@@ -890,6 +905,11 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(bodies.len() as u64)
+    }
+
+    async fn maintain(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        maintain_partitions(&mut conn, now).await
     }
 
     async fn claim_jobs(

@@ -60,6 +60,18 @@ async fn a_sqlite_city_copied_to_postgres_answers_the_same_and_verifies() {
     assert!(count("rollups") > 0);
     assert_eq!(report["records_verified"], before_records);
 
+    // Every row went straight to its county's partition of its month.
+    let mut conn = database.connect().await;
+    for table in ["cases", "records"] {
+        let waiting: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {table} WHERE tableoid::regclass::text LIKE '%default'"
+        )))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(waiting, 0, "{table} rows in a default partition");
+    }
+
     let app = city::app_at(&Location::Postgres(database.url.clone())).await;
     assert_eq!(app.store().engine(), "postgres");
     assert_eq!(city::dashboard(&app).await, before_dashboard);
