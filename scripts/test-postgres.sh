@@ -11,6 +11,9 @@
 #
 #   bash scripts/test-postgres.sh                          # cargo test --workspace
 #   bash scripts/test-postgres.sh cargo test -p onegrid-store
+#
+# ONEGRID_TEST_PG_OPTIONS replaces the server settings that make tests cheap (fsync off …),
+# e.g. ONEGRID_TEST_PG_OPTIONS="-c shared_buffers=2GB" for a durable server to benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,11 +113,11 @@ free_port() {
 }
 
 # Durability is not under test here: fsync off makes the many small databases cheap.
+PG_OPTIONS=${ONEGRID_TEST_PG_OPTIONS:-"-c fsync=off -c synchronous_commit=off -c full_page_writes=off"}
 for attempt in 1 2 3 4 5; do
     PORT=$(free_port)
     if as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start -o \
-        "-h 127.0.0.1 -p $PORT -k $CLUSTER -c max_connections=300 -c fsync=off \
-         -c synchronous_commit=off -c full_page_writes=off" >/dev/null; then
+        "-h 127.0.0.1 -p $PORT -k $CLUSTER -c max_connections=300 $PG_OPTIONS" >/dev/null; then
         STARTED=1
         break
     fi
@@ -141,8 +144,8 @@ fi
 for attempt in 1 2 3 4 5; do
     REPLICA_PORT=$(free_port)
     if as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DATA" -l "$CLUSTER/replica.log" -w -t 60 start -o \
-        "-h 127.0.0.1 -p $REPLICA_PORT -k $CLUSTER -c max_connections=300 -c fsync=off \
-         -c synchronous_commit=off -c full_page_writes=off -c hot_standby=on" >/dev/null; then
+        "-h 127.0.0.1 -p $REPLICA_PORT -k $CLUSTER -c max_connections=300 $PG_OPTIONS \
+         -c hot_standby=on" >/dev/null; then
         REPLICA_STARTED=1
         break
     fi
