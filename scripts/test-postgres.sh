@@ -13,7 +13,8 @@
 #   bash scripts/test-postgres.sh cargo test -p onegrid-store
 #
 # ONEGRID_TEST_PG_OPTIONS replaces the server settings that make tests cheap (fsync off …),
-# e.g. ONEGRID_TEST_PG_OPTIONS="-c shared_buffers=2GB" for a durable server to benchmark.
+# e.g. ONEGRID_TEST_PG_OPTIONS="-c shared_buffers=2GB" for a durable server to benchmark;
+# ONEGRID_TEST_REPLICA=0 starts no replica (benchmarks: it would take CPU replaying).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -131,6 +132,15 @@ fi
 
 export ONEGRID_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 say "$("$PG_BIN/postgres" --version) at $ONEGRID_TEST_DATABASE_URL (cluster $CLUSTER)"
+
+if [ "${ONEGRID_TEST_REPLICA:-1}" = "0" ]; then
+    say "no replica (ONEGRID_TEST_REPLICA=0)"
+    set +e
+    "$@"
+    status=$?
+    set -e
+    exit "$status"
+fi
 
 # The standby: a base backup of the primary that writes its own standby.signal and
 # primary_conninfo (-R), then follows the primary's write-ahead log as it streams. initdb's
