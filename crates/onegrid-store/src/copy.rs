@@ -451,9 +451,6 @@ async fn make_partitions(
             .execute(&mut *target)
             .await?;
     }
-    sqlx::query("SELECT onegrid_maintain_partitions(now())")
-        .execute(&mut *target)
-        .await?;
     Ok(())
 }
 

@@ -187,14 +187,35 @@ impl PostgresStore {
     }
 }
 
-/// Makes the partitions of every county for this month and the next, moving rows that wait in
-/// a default partition (`onegrid_maintain_partitions`, migration 0006).
+/// Makes the partitions of every county that holds data for this month and the next, and of
+/// every month whose rows wait in a default partition, moving them in (migration 0006). One
+/// county at a time, each in its own transaction, so that no transaction holds the locks of
+/// every new partition of a province at once.
 async fn maintain_partitions(conn: &mut PgConnection, now: DateTime<Utc>) -> StoreResult<()> {
-    let partitions: i64 = sqlx::query_scalar("SELECT onegrid_maintain_partitions($1)")
-        .bind(now)
-        .fetch_one(&mut *conn)
+    let this_month = now.date_naive();
+    let next_month = this_month
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(this_month);
+    let counties: Vec<String> = sqlx::query_scalar("SELECT onegrid_partitioned_counties()")
+        .fetch_all(&mut *conn)
         .await?;
-    tracing::debug!(partitions, "partitions maintained");
+    let mut wanted: Vec<(String, NaiveDate)> = Vec::with_capacity(counties.len() * 2);
+    for county in counties {
+        wanted.push((county.clone(), this_month));
+        wanted.push((county, next_month));
+    }
+    let waiting: Vec<(String, NaiveDate)> =
+        sqlx::query_as("SELECT county, month FROM onegrid_waiting_months()")
+            .fetch_all(&mut *conn)
+            .await?;
+    wanted.extend(waiting);
+    for (county, month) in &wanted {
+        sqlx::query("SELECT onegrid_ensure_partitions($1, $2)")
+            .bind(county)
+            .bind(month)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -579,8 +600,6 @@ impl Store for PostgresStore {
             summary.retired += usize::try_from(done.rows_affected()).unwrap_or(0);
         }
         tx.commit().await?;
-        // New counties get their partitions now rather than at the next minute's upkeep.
-        self.maintain(Utc::now()).await?;
         Ok(summary)
     }
 
@@ -620,7 +639,6 @@ impl Store for PostgresStore {
             .await?;
         }
         tx.commit().await?;
-        self.maintain(Utc::now()).await?;
         Ok(())
     }
 

@@ -131,16 +131,27 @@ async fn rows_land_in_their_county_and_month_and_late_partitions_take_them_over(
     let now = Utc::now();
     let this_month = month(now);
     let march = Utc.with_ymd_and_hms(2026, 3, 10, 2, 0, 0).unwrap();
+    // A county's first case waits in the default partition: importing divisions makes no
+    // partitions (an import may list every county of the country).
+    let first = create(store.as_ref(), case_in("140702", now)).await;
+    assert_eq!(
+        placement(&database.url, "cases").await,
+        BTreeMap::from([("cases_default".to_owned(), 1)])
+    );
+    // The upkeep makes the county's partitions for this month and the next, and moves it in.
+    store.maintain(now).await.unwrap();
+    assert_eq!(
+        placement(&database.url, "cases").await,
+        BTreeMap::from([(format!("cases_140702_{this_month}"), 1)])
+    );
     let yuci = create(store.as_ref(), case_in("140702", now)).await;
     create(store.as_ref(), case_in("140703", now)).await;
-    // A month with no partition yet (an old case, as a copy brings), and a county with none.
+    // A month with no partition yet (an old case, as a copy brings).
     let old = create(store.as_ref(), case_in("140702", march)).await;
-    create(store.as_ref(), case_in("140781", now)).await;
 
     let expected = |parent: &str| {
         BTreeMap::from([
-            (format!("{parent}_140702_{this_month}"), 1),
-            (format!("{parent}_140703_{this_month}"), 1),
+            (format!("{parent}_140702_{this_month}"), 2),
             (format!("{parent}_140702_default"), 1),
             (format!("{parent}_default"), 1),
         ])
@@ -151,14 +162,12 @@ async fn rows_land_in_their_county_and_month_and_late_partitions_take_them_over(
         expected("records")
     );
 
-    // The upkeep makes the missing partitions and moves the waiting rows into them.
     store.maintain(now).await.unwrap();
     let expected = |parent: &str| {
         BTreeMap::from([
-            (format!("{parent}_140702_{this_month}"), 1),
-            (format!("{parent}_140703_{this_month}"), 1),
+            (format!("{parent}_140702_{this_month}"), 2),
             (format!("{parent}_140702_202603"), 1),
-            (format!("{parent}_140781_{this_month}"), 1),
+            (format!("{parent}_140703_{this_month}"), 1),
         ])
     };
     assert_eq!(placement(&database.url, "cases").await, expected("cases"));
@@ -166,15 +175,30 @@ async fn rows_land_in_their_county_and_month_and_late_partitions_take_them_over(
         placement(&database.url, "records").await,
         expected("records")
     );
+    // Next month's partitions wait ready.
+    let next = now
+        .date_naive()
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap()
+        .format("%Y%m")
+        .to_string();
+    let mut conn = database.connect().await;
+    let ready: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT to_regclass('cases_140703_{next}')::text"
+    )))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(ready, Some(format!("cases_140703_{next}")));
+    assert_eq!(store.case(&first.id).await.unwrap().unwrap(), first);
     // Moved, not changed: the case reads back as stored, the chains verify.
     assert_eq!(store.case(&old.id).await.unwrap().unwrap(), old);
     assert_eq!(store.case(&yuci.id).await.unwrap().unwrap(), yuci);
     let report = store.verify_records().await.unwrap();
     assert!(report.is_intact(), "{report:?}");
-    assert_eq!((report.records, report.chains), (4, 3));
+    assert_eq!((report.records, report.chains), (4, 2));
 
     // A query for one county reads only that county's partitions.
-    let mut conn = database.connect().await;
     let plan: Vec<String> = sqlx::query_scalar(
         "EXPLAIN (COSTS OFF) SELECT count(*) FROM cases WHERE county_code = '140703'",
     )

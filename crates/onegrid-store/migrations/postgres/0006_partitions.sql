@@ -13,9 +13,10 @@
 -- PostgreSQL requires every unique key of a partitioned table to hold the partition keys, so
 -- the keys grow by the month column, and `id`/`number` (unique on SQLite) are plain indexes
 -- here: ids are UUIDv7 and numbers are drawn from case_counters, so neither repeats anyway.
--- Partitions are made by onegrid_ensure_partitions (below); the store calls
--- onegrid_maintain_partitions at start, after imports and every minute, so the current and the
--- next month exist before rows arrive. Rows that arrived in a default partition first are moved
+-- Partitions are made by onegrid_ensure_partitions (below); the store's upkeep (at start and
+-- every minute) makes them for every county that holds data, this month and the next, so a
+-- month's partition exists before its rows arrive; a county's first rows wait in the default
+-- partition until the next upkeep. Rows that arrived in a default partition first are moved
 -- into the new partition in the transaction that creates it: the rows themselves, hashes and
 -- all, are unchanged — only where they are stored.
 
@@ -159,41 +160,53 @@ BEGIN
 END;
 $$;
 
--- Makes the partitions of every current county (and of every county whose rows wait in a
--- default partition) for the month of `at_time` and the next, and for every month whose rows wait
--- in a county's default partition. Returns the partitions that exist afterwards.
-CREATE FUNCTION onegrid_maintain_partitions(at_time TIMESTAMPTZ) RETURNS BIGINT
+-- The (county, month) pairs whose rows wait in a county's default partition (e.g. older cases
+-- a copy brought, or rows written before the upkeep made their month's partition).
+CREATE FUNCTION onegrid_waiting_months() RETURNS TABLE (county TEXT, month DATE)
 LANGUAGE plpgsql AS $$
 DECLARE
-    county TEXT;
-    waiting RECORD;
     part TEXT;
-    this_month DATE := (at_time AT TIME ZONE 'UTC')::date;
 BEGIN
-    FOR county IN
-        SELECT code FROM regions WHERE level = 'county' AND valid_to IS NULL
-        UNION SELECT DISTINCT county_code FROM cases_default
-        UNION SELECT DISTINCT county_code FROM records_default
-    LOOP
-        PERFORM onegrid_ensure_partitions(county, this_month);
-        PERFORM onegrid_ensure_partitions(county, (this_month + interval '1 month')::date);
-    END LOOP;
-    -- Months that arrived before their partition (e.g. a copy of older cases).
     FOR part IN
         SELECT c.relname FROM pg_class c
         WHERE c.relname ~ '^(cases|records)_[0-9]{6}_default$' AND c.relkind = 'r'
     LOOP
-        FOR waiting IN EXECUTE format(
+        RETURN QUERY EXECUTE format(
             CASE WHEN part LIKE 'cases%'
-                THEN 'SELECT DISTINCT county_code, (date_trunc(''month'', created_at AT TIME ZONE ''UTC''))::date AS month FROM %I'
-                ELSE 'SELECT DISTINCT county_code, (left(at, 7) || ''-01'')::date AS month FROM %I'
-            END, part)
-        LOOP
-            PERFORM onegrid_ensure_partitions(waiting.county_code, waiting.month);
-        END LOOP;
+                THEN 'SELECT DISTINCT county_code::text, (date_trunc(''month'', created_at AT TIME ZONE ''UTC''))::date FROM %I'
+                ELSE 'SELECT DISTINCT county_code::text, (left(at, 7) || ''-01'')::date FROM %I'
+            END, part);
     END LOOP;
-    RETURN (SELECT count(*) FROM pg_class
-            WHERE relname ~ '^(cases|records)_[0-9]{6}_[0-9]{6}$' AND relkind = 'r');
+END;
+$$;
+
+-- The counties that hold data: a chain, or rows waiting in the top default partitions. Only
+-- these get partitions (a division import may list every county of the country).
+CREATE FUNCTION onegrid_partitioned_counties() RETURNS SETOF TEXT
+LANGUAGE sql AS $$
+    SELECT county_code::text FROM chain_heads
+    UNION SELECT DISTINCT county_code::text FROM cases_default
+    UNION SELECT DISTINCT county_code::text FROM records_default
+    ORDER BY 1
+$$;
+
+-- Everything at once, in one transaction: for this migration (the store is small then). The
+-- store itself calls onegrid_ensure_partitions one county at a time, so that a province's
+-- hundred counties never hold all their locks in one transaction.
+CREATE FUNCTION onegrid_maintain_partitions(at_time TIMESTAMPTZ) RETURNS VOID
+LANGUAGE plpgsql AS $$
+DECLARE
+    county_code TEXT;
+    waiting RECORD;
+    this_month DATE := (at_time AT TIME ZONE 'UTC')::date;
+BEGIN
+    FOR county_code IN SELECT * FROM onegrid_partitioned_counties() LOOP
+        PERFORM onegrid_ensure_partitions(county_code, this_month);
+        PERFORM onegrid_ensure_partitions(county_code, (this_month + interval '1 month')::date);
+    END LOOP;
+    FOR waiting IN SELECT * FROM onegrid_waiting_months() LOOP
+        PERFORM onegrid_ensure_partitions(waiting.county, waiting.month);
+    END LOOP;
 END;
 $$;
 
