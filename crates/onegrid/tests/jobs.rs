@@ -317,3 +317,58 @@ async fn two_serve_processes_deliver_each_notice_once() {
         .unwrap();
     assert_eq!(runs, cases, "only the notices were due, each ran once");
 }
+
+/// `onegrid worker --once` on the SQLite store: the notice of a dispatched case is delivered
+/// once; a second pass finds nothing due.
+#[tokio::test]
+async fn the_worker_command_runs_due_jobs_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let app = city::sqlite_city(&data).await;
+        let case = city::report(&app, Channel::Resident, "井盖缺失", 112.75, 37.65).await;
+        city::acts(
+            &app,
+            case,
+            &[
+                json!({"act": "accept"}),
+                json!({"act": "register", "category": "0901"}),
+                json!({"act": "dispatch", "unit": "140702001:gov"}),
+            ],
+        )
+        .await;
+    }
+    let once = || {
+        let out = city::onegrid()
+            .arg("--data")
+            .arg(&data)
+            .args(["worker", "--once"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = once();
+    assert_eq!(first["notices"], 1, "{first}");
+    assert_eq!(first["done"], first["claimed"], "{first}");
+    let second = once();
+    assert_eq!(second["claimed"], 0, "{second}");
+    let db = data.join(onegrid_store::sqlite_file_name());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        db.display()
+    ))
+    .await
+    .unwrap();
+    let notices: Vec<(String, String)> = sqlx::query_as("SELECT unit, message FROM notices")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].0, "140702001:gov");
+    assert!(notices[0].1.contains("已派遣至本单位"), "{}", notices[0].1);
+}
