@@ -13,6 +13,7 @@ pub mod figures;
 pub mod limits;
 pub mod regions;
 pub mod reports;
+pub mod screen;
 pub mod secrets;
 
 use std::sync::{Arc, RwLock};
