@@ -9,6 +9,8 @@
 -- writes the id of each case answered 201 to DIR/ids-RUN-THREAD.txt, so that each
 -- acknowledged case can be looked up in the store afterwards (bench/intake.sh does).
 
+-- An API token of an account that may report in the city (bench/intake.sh makes one).
+token = os.getenv("ONEGRID_TOKEN") or error("set ONEGRID_TOKEN")
 local points_file = os.getenv("ONEGRID_POINTS") or "/tmp/onegrid-points.csv"
 local points = {}
 for line in io.lines(points_file) do
@@ -61,6 +63,7 @@ function request()
   local headers = {
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = "wrk-" .. run .. "-" .. tid .. "-" .. counter,
+    ["Authorization"] = "Bearer " .. token,
   }
   return wrk.format("POST", "/api/v1/cases", headers, body)
 end

@@ -19,6 +19,11 @@ CONNS=("$@")
 
 if [ -n "${DATABASE:-}" ]; then
   STORE=(--database "$DATABASE")
+  # PostgreSQL needs the secret key configured (SQLite keeps one beside its file).
+  if [ -z "${ONEGRID_SECRET_KEY:-}" ]; then
+    ONEGRID_SECRET_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+    export ONEGRID_SECRET_KEY
+  fi
   count_cases() { psql "$DATABASE" -Atc "SELECT count(*) FROM cases"; }
   case_ids() { psql "$DATABASE" -Atc "SELECT id FROM cases"; }
 else
@@ -29,6 +34,10 @@ fi
 rm -rf "$WORK" && mkdir -p "$WORK/ids"
 "$BIN" "${STORE[@]}" demo >/dev/null
 "$BIN" "${STORE[@]}" bench points --count 5000 --out "$WORK/points.csv"
+# Reports from every channel need an account: a city centre's intake clerk who also patrols.
+"$BIN" "${STORE[@]}" user create bench-intake --role centre_intake@140700 >/dev/null
+ONEGRID_TOKEN=$("$BIN" "${STORE[@]}" token create bench-intake | tail -n 1)
+export ONEGRID_TOKEN
 "$BIN" "${STORE[@]}" serve --addr "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT

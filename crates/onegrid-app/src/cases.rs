@@ -17,10 +17,13 @@ use onegrid_store::{
 };
 use serde::{Deserialize, Serialize};
 
+use onegrid_domain::access::{Capability, Role, Scope};
+
+use crate::access::Principal;
 use crate::{App, AppError, AppResult};
 
 /// Who acts. Until accounts and sessions exist (the access issue), callers name themselves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub name: String,
     pub role: String,
@@ -72,6 +75,29 @@ pub struct CaseView {
     pub records: Vec<Record>,
     pub legal_acts: Vec<onegrid_domain::case::Act>,
     pub suggestions: Vec<DispatchSuggestion>,
+}
+
+/// How a report is taken in: who it is recorded as, and what ties it to its reporter.
+#[derive(Debug, Clone, Default)]
+struct ReportOptions {
+    actor: Actor,
+    /// A resident's account the case belongs to.
+    account: Option<String>,
+    /// Whether the reporter gets a tracking code, and its keyed hash.
+    tracking: bool,
+    tracking_hash: Option<String>,
+    /// Where a staff member may report; `None` for the system and residents.
+    report_scopes: Option<Vec<Scope>>,
+}
+
+/// A report taken in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reported {
+    pub case: Case,
+    /// A retry with the same key answered the first case.
+    pub replayed: bool,
+    /// The code a resident follows the case with (shown once).
+    pub tracking_code: Option<String>,
 }
 
 /// What the overdue sweep did.
@@ -131,6 +157,141 @@ impl App {
         actor: &Actor,
         idempotency_key: Option<&str>,
     ) -> AppResult<(Case, bool)> {
+        let options = ReportOptions {
+            actor: actor.clone(),
+            ..ReportOptions::default()
+        };
+        let (case, replayed) = self.store_report(input, &options, idempotency_key).await?;
+        Ok((case, replayed))
+    }
+
+    /// Takes in a report on behalf of a caller: a signed-in person (inside the scopes where
+    /// they may report), a resident with an account (the case is theirs to follow), or nobody
+    /// (a public report: a resident's, with a phone number, answered with a tracking code).
+    pub async fn report_case_as(
+        &self,
+        principal: Option<&Principal>,
+        input: ReportInput,
+        idempotency_key: Option<&str>,
+        address: &str,
+    ) -> AppResult<Reported> {
+        let mut options = ReportOptions::default();
+        match principal {
+            None => {
+                if input.channel != Channel::Resident {
+                    return Err(AppError::Unauthenticated(format!(
+                        "渠道 {} 须登录后上报；公众上报请用 resident 渠道",
+                        input.channel.as_str()
+                    )));
+                }
+                if input
+                    .reporter
+                    .phone
+                    .as_deref()
+                    .is_none_or(|p| p.trim().is_empty())
+                {
+                    return Err(AppError::invalid(
+                        "reporter.phone: 未登录上报须留手机号码，以便回访",
+                    ));
+                }
+                if let Err(wait) = self.limiter().check(
+                    &format!("public-report:{address}"),
+                    self.access().public_report_rate,
+                ) {
+                    return Err(AppError::RateLimited {
+                        retry_after_seconds: wait,
+                    });
+                }
+                // And per person: the same phone number from many addresses.
+                let phone: String = input
+                    .reporter
+                    .phone
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let phone_key = self.access().keys.lookup_hash(&phone);
+                if let Err(wait) = self.limiter().check(
+                    &format!("public-report-phone:{phone_key}"),
+                    self.access().public_report_rate,
+                ) {
+                    return Err(AppError::RateLimited {
+                        retry_after_seconds: wait,
+                    });
+                }
+                options.actor = Actor {
+                    name: "公众".to_owned(),
+                    role: Role::Resident.as_str().to_owned(),
+                };
+                options.tracking = true;
+            }
+            Some(principal) if principal.is_system() => {
+                options.actor = Actor::system();
+            }
+            Some(principal) => {
+                let Some(assignment) = principal
+                    .assignments
+                    .iter()
+                    .find(|a| a.role.may(Capability::ReportCases))
+                else {
+                    return Err(AppError::Forbidden(
+                        "none of your roles may report cases".to_owned(),
+                    ));
+                };
+                options.actor = principal.actor(assignment.role);
+                if assignment.role == Role::Resident {
+                    if input.channel != Channel::Resident {
+                        return Err(AppError::invalid("channel: residents report as resident"));
+                    }
+                    if let Err(wait) = self.limiter().check(
+                        &format!("resident-report:{}", principal.user_id),
+                        self.access().public_report_rate,
+                    ) {
+                        return Err(AppError::RateLimited {
+                            retry_after_seconds: wait,
+                        });
+                    }
+                    options.account = Some(principal.user_id.clone());
+                    options.tracking = true;
+                } else {
+                    options.report_scopes = Some(
+                        principal
+                            .assignments
+                            .iter()
+                            .filter(|a| a.role.may(Capability::ReportCases))
+                            .map(|a| a.scope.clone())
+                            .collect(),
+                    );
+                }
+            }
+        }
+        let tracking_code = options.tracking.then(|| match idempotency_key {
+            // A retry must be answered with the same code, so it is derived from the key.
+            Some(key) => {
+                let digest = self.access().keys.lookup_hash(&format!("tracking:{key}"));
+                crate::secrets::normalise_tracking_code(&digest[..20])
+            }
+            None => crate::secrets::tracking_code(),
+        });
+        options.tracking_hash = tracking_code
+            .as_deref()
+            .map(|code| self.access().keys.lookup_hash(code));
+        let (case, replayed) = self.store_report(input, &options, idempotency_key).await?;
+        Ok(Reported {
+            case,
+            replayed,
+            tracking_code,
+        })
+    }
+
+    async fn store_report(
+        &self,
+        input: ReportInput,
+        options: &ReportOptions,
+        idempotency_key: Option<&str>,
+    ) -> AppResult<(Case, bool)> {
+        let actor = &options.actor;
         let description = input.description.trim();
         if description.is_empty() {
             return Err(AppError::invalid("description: must not be empty"));
@@ -180,6 +341,25 @@ impl App {
             .find(|code| code.len() == 6 && !code.ends_with("00"))
             .cloned()
             .ok_or_else(|| AppError::invalid("the place lies above county level"))?;
+        if let Some(scopes) = &options.report_scopes {
+            let inside = scopes.iter().any(|scope| match scope {
+                Scope::Region(code) => grid
+                    .as_deref()
+                    .or(chain.first().map(String::as_str))
+                    .and_then(|deepest| RegionCode::parse(deepest).ok())
+                    .is_some_and(|deepest| deepest.is_within(code)),
+                // A unit reports where it works: its region.
+                Scope::Unit(_) => scope
+                    .region()
+                    .is_some_and(|region| chain.iter().any(|c| c == region.as_str())),
+                Scope::Own => true,
+            });
+            if !inside {
+                return Err(AppError::Forbidden(
+                    "上报位置不在您的辖区内 (the place lies outside your scopes)".to_owned(),
+                ));
+            }
+        }
         let rules = self.rules();
         if let Some(category) = &input.category
             && rules.taxonomy.minor(category).is_none()
@@ -209,7 +389,7 @@ impl App {
                 channel: input.channel,
                 category: input.category.clone(),
                 urgency: input.urgency.unwrap_or_default(),
-                reporter: input.reporter.clone(),
+                reporter: self.seal_reporter(&input.reporter, options),
                 attachments: input.attachments.clone(),
                 tier: intake_tier(input.channel),
             },
@@ -244,6 +424,224 @@ impl App {
             Ok(CreateOutcome::Replayed(case)) => Ok((case, true)),
             Err(error) => Err(store_error(error)),
         }
+    }
+
+    /// Seals the reporter's phone and ID numbers for storage, with the keyed hash of the phone
+    /// for lookups, and ties the case to an account or a tracking code.
+    fn seal_reporter(&self, reporter: &Reporter, options: &ReportOptions) -> Reporter {
+        let keys = &self.access().keys;
+        let clean = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let phone = clean(&reporter.phone);
+        let id_number = clean(&reporter.id_number);
+        Reporter {
+            name: clean(&reporter.name),
+            phone_hash: phone.as_deref().map(|p| {
+                keys.lookup_hash(&p.chars().filter(char::is_ascii_digit).collect::<String>())
+            }),
+            phone: phone.as_deref().map(|p| keys.seal(p)),
+            id_number: id_number
+                .as_deref()
+                .map(|n| keys.seal(&n.to_ascii_uppercase())),
+            account: options.account.clone(),
+            tracking_hash: options.tracking_hash.clone(),
+        }
+    }
+
+    /// Takes one act on a case, on behalf of a principal: the case must lie inside what they
+    /// may see (else it is "not found"), and one of their assignments must hold the case and
+    /// allow the act.
+    pub async fn act_on_case_as(
+        &self,
+        principal: &Principal,
+        id: &str,
+        version: u32,
+        input: ActInput,
+    ) -> AppResult<Case> {
+        if principal.is_system() {
+            return self.act_on_case(id, version, input, &Actor::system()).await;
+        }
+        let case = self.visible_case(principal, id).await?;
+        let act = input.act();
+        let Some(assignment) = principal.assignment_for(act, &case) else {
+            return Err(AppError::Forbidden(format!(
+                "none of your roles may {} ({}) on case {}; roles that may: {}",
+                act.as_str(),
+                act.label(),
+                case.number,
+                act.permitted_roles().join(", ")
+            )));
+        };
+        let actor = principal.actor(assignment.role);
+        self.act_on_case(&case.id, version, input, &actor).await
+    }
+
+    /// A case the principal may read, or "not found" — never a hint that it exists elsewhere.
+    pub async fn visible_case(&self, principal: &Principal, id: &str) -> AppResult<Case> {
+        if !principal.holds(Capability::ReadCases) {
+            return Err(AppError::Forbidden(
+                "none of your roles may read cases".to_owned(),
+            ));
+        }
+        let found = match principal.case_scope(Capability::ReadCases) {
+            None => match self.store().case(id).await? {
+                Some(case) => Some(case),
+                None => self.store().case_by_number(id).await?,
+            },
+            Some(scope) => self.store().case_in_scope(id, &scope).await?,
+        };
+        found.ok_or_else(|| AppError::not_found(format!("case {id}")))
+    }
+
+    /// The case view for a principal (see [`App::case_view`]).
+    pub async fn case_view_as(&self, principal: &Principal, id: &str) -> AppResult<CaseView> {
+        let case = self.visible_case(principal, id).await?;
+        let records = self.store().case_records(&case.id).await?;
+        Ok(CaseView {
+            legal_acts: legal_acts(&case),
+            suggestions: self.dispatch_suggestions(&case),
+            case,
+            records,
+        })
+    }
+
+    /// The case list inside what the principal may list.
+    pub async fn list_cases_as(
+        &self,
+        principal: &Principal,
+        filter: &CaseFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> AppResult<CasePage> {
+        if !principal.holds(Capability::ListCases) {
+            return Err(AppError::Forbidden(
+                "none of your roles may list cases".to_owned(),
+            ));
+        }
+        let mut filter = filter.clone();
+        filter.scope = principal.case_scope(Capability::ListCases);
+        self.list_cases(&filter, cursor, limit).await
+    }
+
+    /// The cases inside what the principal may export, as CSV with personal data masked;
+    /// the export goes into the security record.
+    pub async fn export_cases_as(
+        &self,
+        principal: &Principal,
+        filter: &CaseFilter,
+    ) -> AppResult<String> {
+        const MAX_ROWS: usize = 100_000;
+        if !principal.holds(Capability::ExportCases) {
+            return Err(AppError::Forbidden(
+                "none of your roles may export cases".to_owned(),
+            ));
+        }
+        let mut filter = filter.clone();
+        filter.scope = principal.case_scope(Capability::ExportCases);
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let csv_error = |e: csv::Error| AppError::invalid(format!("csv: {e}"));
+        out.write_record([
+            "编号",
+            "状态",
+            "小类",
+            "网格",
+            "上报时间",
+            "事件描述",
+            "报告人",
+            "报告人电话",
+        ])
+        .map_err(csv_error)?;
+        let mut cursor: Option<String> = None;
+        let mut rows = 0;
+        loop {
+            let page = self.list_cases(&filter, cursor.as_deref(), 500).await?;
+            for case in &page.cases {
+                let contact = self.open_contact(case);
+                out.write_record([
+                    case.number.as_str(),
+                    case.state.label(),
+                    case.category.as_deref().unwrap_or(""),
+                    case.grid.as_deref().unwrap_or(""),
+                    &crate::shanghai_time_text(case.created_at),
+                    &onegrid_domain::masking::mask_text(&case.description),
+                    &contact
+                        .name
+                        .as_deref()
+                        .map(onegrid_domain::masking::mask_name)
+                        .unwrap_or_default(),
+                    &contact
+                        .phone
+                        .as_deref()
+                        .map(onegrid_domain::masking::mask_phone)
+                        .unwrap_or_default(),
+                ])
+                .map_err(csv_error)?;
+                rows += 1;
+            }
+            cursor = page.next_cursor;
+            if cursor.is_none() || rows >= MAX_ROWS {
+                break;
+            }
+        }
+        self.record_export(principal, &format!("案件清单 {rows} 件"))
+            .await?;
+        let bytes = out
+            .into_inner()
+            .map_err(|e| AppError::invalid(format!("csv: {e}")))?;
+        String::from_utf8(bytes).map_err(|e| AppError::invalid(format!("csv: {e}")))
+    }
+
+    /// An attachment of a case the principal may read.
+    pub async fn case_attachment_as(
+        &self,
+        principal: &Principal,
+        case_id: &str,
+        hash: &str,
+    ) -> AppResult<onegrid_store::Attachment> {
+        let view = self.case_view_as(principal, case_id).await?;
+        let listed = view.case.attachments.iter().any(|a| a == hash)
+            || view
+                .records
+                .iter()
+                .any(|r| r.attachments.iter().any(|a| a == hash));
+        if !listed {
+            return Err(AppError::not_found(format!("attachment {hash}")));
+        }
+        self.store()
+            .attachment(hash)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("attachment {hash}")))
+    }
+
+    /// The case a tracking code was given for.
+    pub async fn case_by_tracking_code(&self, code: &str, address: &str) -> AppResult<CaseView> {
+        if let Err(wait) = self
+            .limiter()
+            .check(&format!("tracking:{address}"), self.access().tracking_rate)
+        {
+            return Err(AppError::RateLimited {
+                retry_after_seconds: wait,
+            });
+        }
+        let code = crate::secrets::normalise_tracking_code(code);
+        let hash = self.access().keys.lookup_hash(&code);
+        let case = self
+            .store()
+            .case_by_tracking(&hash)
+            .await?
+            .ok_or_else(|| AppError::not_found("tracking code"))?;
+        let records = self.store().case_records(&case.id).await?;
+        Ok(CaseView {
+            legal_acts: Vec::new(),
+            suggestions: Vec::new(),
+            case,
+            records,
+        })
     }
 
     /// Takes one act on a case at the version the actor saw.

@@ -18,7 +18,7 @@ use onegrid_geo::geojson_io::{FieldNames, RawFeature, read_area_features};
 use onegrid_geo::tiling::{lattice_cells, proportional_runs, union_all};
 use onegrid_geo::validate::area_m2;
 use onegrid_store::NewUser;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::divisions::DivisionFile;
 use crate::{App, AppError, AppResult};
@@ -319,4 +319,92 @@ fn degrees_for(outline: &MultiPolygon<f64>, side_m: f64) -> (f64, f64) {
         side_m / metres_per_degree_lat,
         side_m / metres_per_degree_lon,
     )
+}
+
+/// One demo account, as `serve --demo` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemoLogin {
+    pub login: String,
+    pub role: String,
+    pub role_label: String,
+    pub scope: String,
+    pub password: String,
+    /// Administrators sign in with a second factor: the TOTP secret (base32).
+    pub totp_secret: Option<String>,
+}
+
+/// Where the demo accounts' logins are kept — a demo convenience: a real deployment creates its
+/// accounts with `onegrid user create`, which shows a password once and keeps only its hash.
+const DEMO_ACCOUNTS_KEY: &str = "demo.accounts";
+
+impl App {
+    /// One account for every role in the demo city (made once), with their logins: a grid
+    /// worker of the grid the README's locate example finds, its village's staff, the 榆次区
+    /// centre, a department of 榆次区, and the city for the rest.
+    pub async fn demo_accounts(&self) -> AppResult<Vec<DemoLogin>> {
+        use onegrid_domain::access::{Assignment, Role, Scope};
+        if let Some(json) = self.store().meta(DEMO_ACCOUNTS_KEY).await? {
+            return serde_json::from_str(&json).map_err(|e| {
+                AppError::Store(onegrid_store::StoreError::Corrupt(format!(
+                    "stored demo accounts: {e}"
+                )))
+            });
+        }
+        let department = self
+            .rules()
+            .taxonomy
+            .departments
+            .first()
+            .map_or_else(|| "gov".to_owned(), |d| d.kind.clone());
+        let password = crate::secrets::random_password();
+        let system = crate::access::Principal::system();
+        let mut logins = Vec::new();
+        for role in Role::ALL {
+            let scope = match role {
+                Role::GridWorker => "140702201207002".to_owned(),
+                Role::CommunityStaff => "140702201207".to_owned(),
+                Role::CentreIntake | Role::CentreDispatcher | Role::CentreLead => {
+                    "140702".to_owned()
+                }
+                Role::UnitHandler => format!("140702:{department}"),
+                Role::Resident => "own".to_owned(),
+                _ => "140700".to_owned(),
+            };
+            let parsed = Scope::parse(&scope).map_err(|e| AppError::invalid(e.to_string()))?;
+            let assignment =
+                Assignment::new(role, parsed).map_err(|e| AppError::invalid(e.to_string()))?;
+            let login = format!("demo-{}", role.as_str().replace('_', "-"));
+            let account = match self
+                .create_account(
+                    &system,
+                    &login,
+                    &format!("演示{}", role.label()),
+                    Some(&password),
+                    vec![assignment],
+                )
+                .await
+            {
+                Ok(account) => account,
+                Err(AppError::Conflict(_)) => continue,
+                Err(error) => return Err(error),
+            };
+            let totp_secret = if role.is_administrator() {
+                Some(self.enroll_totp(&system, &account.id).await?)
+            } else {
+                None
+            };
+            logins.push(DemoLogin {
+                login,
+                role: role.as_str().to_owned(),
+                role_label: role.label().to_owned(),
+                scope,
+                password: password.clone(),
+                totp_secret,
+            });
+        }
+        let json = serde_json::to_string(&logins)
+            .map_err(|e| AppError::invalid(format!("demo accounts: {e}")))?;
+        self.store().set_meta(DEMO_ACCOUNTS_KEY, &json).await?;
+        Ok(logins)
+    }
 }

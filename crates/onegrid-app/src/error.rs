@@ -35,6 +35,18 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// No valid credential, or one that ran out: sign in (again).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The account is locked after too many failures.
+    #[error("{message}")]
+    Locked {
+        message: String,
+        retry_after_seconds: u64,
+    },
+    /// Too many attempts from one address or for one account.
+    #[error("too many attempts: retry after {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("this Idempotency-Key was used before with a different request")]
     KeyReused,
     #[error(transparent)]

@@ -2,6 +2,7 @@
 //! store and the in-memory atlas (regions and the point → area index). This crate knows no
 //! HTTP; the server and the command line both call it.
 
+pub mod access;
 pub mod areas;
 pub mod atlas;
 pub mod cases;
@@ -10,8 +11,11 @@ pub mod divisions;
 mod error;
 pub mod figures;
 pub mod jobs;
+pub mod limits;
 pub mod regions;
 pub mod reports;
+pub mod screen;
+pub mod secrets;
 
 use std::sync::{Arc, RwLock};
 
@@ -41,6 +45,8 @@ pub struct App {
     store: Arc<dyn Store>,
     atlas: Arc<RwLock<Arc<Atlas>>>,
     rules: Arc<RwLock<Arc<Rules>>>,
+    access: Arc<access::AccessSettings>,
+    limits: Arc<limits::RateLimiter>,
 }
 
 impl App {
@@ -52,7 +58,39 @@ impl App {
             store,
             atlas: Arc::new(RwLock::new(Arc::new(atlas))),
             rules: Arc::new(RwLock::new(Arc::new(rules))),
+            // Fresh random keys until the configured ones are set (`with_access`): enough for
+            // tests; a server always sets them, or sealed contacts would not open after a
+            // restart.
+            access: Arc::new(access::AccessSettings::new(
+                secrets::Keys::random(),
+                onegrid_domain::access::PasswordPolicy::default(),
+            )),
+            limits: Arc::new(limits::RateLimiter::default()),
         })
+    }
+
+    /// The same application with the configured keys, policy and rate limits.
+    pub fn with_access(mut self, settings: access::AccessSettings) -> AppResult<App> {
+        settings
+            .policy
+            .validate()
+            .map_err(|problems| AppError::Invalid {
+                message: "the account policy is below the floor".to_owned(),
+                problems: problems
+                    .into_iter()
+                    .map(|message| Problem {
+                        location: "policy".to_owned(),
+                        message,
+                    })
+                    .collect(),
+            })?;
+        self.access = Arc::new(settings);
+        Ok(self)
+    }
+
+    /// The rate limiter shared by every request of this process.
+    pub fn limiter(&self) -> &limits::RateLimiter {
+        &self.limits
     }
 
     /// The rules as they stand now.
@@ -146,6 +184,13 @@ impl App {
         *guard = fresh;
         Ok(())
     }
+}
+
+/// A time as people here read it: Asia/Shanghai, `YYYY-MM-DD HH:MM`.
+pub fn shanghai_time_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    (at + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 async fn load_rules(store: &dyn Store) -> AppResult<Rules> {

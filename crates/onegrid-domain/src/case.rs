@@ -532,8 +532,21 @@ impl ActInput {
 pub struct Reporter {
     #[serde(default)]
     pub name: Option<String>,
+    /// As stored: sealed with the configured key (the application seals and opens it).
     #[serde(default)]
     pub phone: Option<String>,
+    /// 身份证号, sealed like the phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    /// Keyed hash of the phone number, to find a person's cases without opening every one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_hash: Option<String>,
+    /// The resident's account, when they reported signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Keyed hash of the tracking code the resident was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_hash: Option<String>,
 }
 
 /// The case as it stands.

@@ -3,6 +3,7 @@
 //! This crate does no I/O, starts no runtime and knows no framework type: every other crate of
 //! the workspace may depend on it, and it depends on none of ours (`Cargo.toml` enforces this).
 
+pub mod access;
 pub mod calendar;
 pub mod case;
 pub mod jobs;

@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Value,
+    /// Seconds for a `Retry-After` header (rate limits, locks).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             code: "bad_request",
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
         }
     }
 
@@ -35,6 +38,17 @@ impl ApiError {
             code: "invalid",
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: message.into(),
+            details: Value::Null,
+            retry_after: None,
         }
     }
 
@@ -44,6 +58,7 @@ impl ApiError {
             code: "not_found",
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
         }
     }
 }
@@ -56,6 +71,7 @@ impl From<AppError> for ApiError {
                 code: "invalid",
                 message,
                 details: json!(problems),
+                retry_after: None,
             },
             AppError::NotFound { what } => ApiError::not_found(format!("{what} not found")),
             AppError::Forbidden(message) => ApiError {
@@ -63,18 +79,47 @@ impl From<AppError> for ApiError {
                 code: "forbidden",
                 message,
                 details: Value::Null,
+                retry_after: None,
             },
             AppError::KeyReused => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "idempotency_key_reused",
                 message: error.to_string(),
                 details: Value::Null,
+                retry_after: None,
             },
             AppError::Conflict(message) => ApiError {
                 status: StatusCode::CONFLICT,
                 code: "conflict",
                 message,
                 details: Value::Null,
+                retry_after: None,
+            },
+            AppError::Unauthenticated(message) => ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: "unauthenticated",
+                message,
+                details: Value::Null,
+                retry_after: None,
+            },
+            AppError::Locked {
+                message,
+                retry_after_seconds,
+            } => ApiError {
+                status: StatusCode::LOCKED,
+                code: "account_locked",
+                message,
+                details: Value::Null,
+                retry_after: Some(retry_after_seconds),
+            },
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "rate_limited",
+                message: format!("请求过于频繁，请{retry_after_seconds}秒后再试"),
+                details: Value::Null,
+                retry_after: Some(retry_after_seconds),
             },
             AppError::Store(error) => {
                 tracing::error!(%error, "store failure while serving a request");
@@ -83,6 +128,7 @@ impl From<AppError> for ApiError {
                     code: "internal",
                     message: "内部错误，请稍后再试 (internal error)".to_owned(),
                     details: Value::Null,
+                    retry_after: None,
                 }
             }
         }
@@ -94,6 +140,14 @@ impl IntoResponse for ApiError {
         let body = json!({
             "error": {"code": self.code, "message": self.message, "details": self.details}
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

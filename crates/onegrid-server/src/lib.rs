@@ -6,6 +6,8 @@
 //! the routes over an [`App`], [`serve`] runs them on a listener it is handed until a shutdown
 //! future resolves.
 
+mod assets;
+pub mod auth;
 mod error;
 mod openapi;
 mod routes;
@@ -23,6 +25,10 @@ pub use error::ApiError;
 /// Every route of the product over one application.
 pub fn router(app: App) -> Router {
     routes::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            auth::authenticate,
+        ))
         .with_state(app)
         .layer(TraceLayer::new_for_http())
 }
@@ -33,7 +39,11 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address feeds the rate limits and the security record.
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

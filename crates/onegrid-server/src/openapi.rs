@@ -9,6 +9,12 @@ use crate::routes::{
     __path_region_children_geojson, __path_region_figures, __path_report, __path_taxonomy,
     __path_upload_attachment, __path_verify_audit,
 };
+use crate::routes::{
+    __path_create_account, __path_create_token, __path_export_cases, __path_list_accounts,
+    __path_list_tokens, __path_login, __path_logout, __path_reveal, __path_revoke_token,
+    __path_security_events, __path_set_roles, __path_track, __path_unlock, __path_who_am_i,
+};
+use crate::routes::{__path_overdue, __path_region_events, __path_trend};
 use crate::wire;
 
 #[derive(OpenApi)]
@@ -33,7 +39,24 @@ use crate::wire;
         verify_audit,
         region_figures,
         ranking,
-        report
+        report,
+        trend,
+        overdue,
+        region_events,
+        export_cases,
+        login,
+        logout,
+        who_am_i,
+        list_accounts,
+        create_account,
+        set_roles,
+        unlock,
+        create_token,
+        list_tokens,
+        revoke_token,
+        reveal,
+        security_events,
+        track
     ),
     components(schemas(
         wire::Health,
@@ -42,7 +65,12 @@ use crate::wire;
         wire::RegionResponse,
         wire::RegionVersion,
         wire::ErrorBody,
-        wire::ErrorDetail
+        wire::ErrorDetail,
+        wire::TrendResponse,
+        wire::TrendPoint,
+        wire::OverdueListResponse,
+        wire::OverdueCaseItem,
+        wire::ChangeEvent
     ))
 )]
 pub struct ApiDoc;

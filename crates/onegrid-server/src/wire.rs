@@ -177,8 +177,10 @@ pub struct CreateCaseRequest {
 pub struct ReporterInput {
     /// Name.
     pub name: Option<String>,
-    /// Phone number.
+    /// Phone number; stored sealed (encrypted), shown masked.
     pub phone: Option<String>,
+    /// 身份证号; stored sealed (encrypted), shown masked.
+    pub id_number: Option<String>,
 }
 
 /// A category with its name.
@@ -320,6 +322,9 @@ pub struct CaseResponse {
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
     pub updated_at: DateTime<Utc>,
+    /// The code a resident follows the case with: shown once, in the answer to the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_code: Option<String>,
 }
 
 /// One page of the case list.
@@ -382,4 +387,279 @@ pub struct AuditReport {
     pub checkpoints: u64,
     /// The first broken record or checkpoint.
     pub first_problem: Option<String>,
+}
+
+/// The query of `GET /api/v1/regions/{code}/trend`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TrendQuery {
+    /// First report date (YYYY-MM-DD, Asia/Shanghai), included.
+    pub from: String,
+    /// Last report date, included.
+    pub to: String,
+    /// `day`, `week` (ISO, Monday first) or `month`; without it, days up to 45 days, weeks
+    /// up to 190, months beyond.
+    pub step: Option<String>,
+}
+
+/// A region's cases reported in each step of a period, each counted as it stands now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendResponse {
+    /// The region.
+    pub region: AreaLink,
+    /// First report date, included.
+    pub from: chrono::NaiveDate,
+    /// Last report date, included.
+    pub to: chrono::NaiveDate,
+    /// `day`, `week` or `month`.
+    pub step: String,
+    /// One point per step of the period, in order; zero where nothing was reported.
+    pub points: Vec<TrendPoint>,
+}
+
+/// One step of a trend.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendPoint {
+    /// `2026-03-05`, `2026-W10` (ISO week) or `2026-03`.
+    pub label: String,
+    /// The step's first day within the period.
+    pub start: chrono::NaiveDate,
+    /// Cases reported.
+    pub reported: i64,
+    /// Of those, accepted (受理).
+    pub accepted: i64,
+    /// Of those, handled (处置).
+    pub handled: i64,
+    /// Of those, closed (结案).
+    pub closed: i64,
+    /// Of those, overdue at some stage (超期).
+    pub overdue: i64,
+}
+
+/// The query of `GET /api/v1/regions/{code}/overdue`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OverdueQuery {
+    /// How many cases at most, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// The open cases of a region that ran past a deadline (超期未结), most overdue first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueListResponse {
+    /// The newest open overdue cases, most overdue first.
+    pub cases: Vec<OverdueCaseItem>,
+    /// Whether more open overdue cases exist than were listed.
+    pub more: bool,
+}
+
+/// One open overdue case, as a screen lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueCaseItem {
+    /// The case's id.
+    pub id: String,
+    /// The case's number.
+    pub number: String,
+    /// The state.
+    pub state: String,
+    /// The state's Chinese name.
+    pub state_label: String,
+    /// The 小类 code, when known.
+    pub category: Option<String>,
+    /// The 小类's name, when known.
+    pub category_name: Option<String>,
+    /// The description, with phone and ID numbers masked.
+    pub description: String,
+    /// The place's chain from the deepest area up to the province.
+    pub chain: Vec<AreaLink>,
+    /// The tier that has the case.
+    pub tier: String,
+    /// The unit it was dispatched to.
+    pub unit: Option<String>,
+    /// `normal`, `urgent` or `critical`.
+    pub urgency: String,
+    /// Reported at (UTC).
+    pub reported_at: DateTime<Utc>,
+    /// The current stage's deadline (UTC).
+    pub stage_deadline: Option<DateTime<Utc>>,
+    /// Working seconds past the current stage's deadline; `null` when the current stage is
+    /// within its time (the case ran late earlier).
+    pub overdue_seconds: Option<i64>,
+    /// The same in Chinese (`已超期1天2小时`).
+    pub overdue_text: Option<String>,
+}
+
+/// The data of the `ready` and `change` events of `GET /api/v1/regions/{code}/events`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeEvent {
+    /// The region's change mark: it differs from the last one whenever a case in the region's
+    /// county (counties, for a city) changed; refetch the figures then.
+    pub mark: i64,
+}
+
+/// Signing in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The login name.
+    pub login: String,
+    /// The password.
+    pub password: String,
+    /// The six-digit TOTP code, for accounts with a second factor (every administrator).
+    pub totp: Option<String>,
+}
+
+/// One role held in one scope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignmentView {
+    /// The role id.
+    pub role: String,
+    /// The role's Chinese name.
+    pub role_label: String,
+    /// A region code, a unit (`REGION:department`) or `own`.
+    pub scope: String,
+}
+
+/// Who is signed in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    /// The account id.
+    pub id: String,
+    /// The login name.
+    pub login: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Every role held, each in its scope (一人通全岗).
+    pub assignments: Vec<AssignmentView>,
+    /// The token cookie-authenticated writes echo in `X-CSRF-Token` (sessions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    /// When the session ends at the latest (UTC; sessions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    /// The login name: 2–64 letters, digits or `. _ - @`.
+    pub login: String,
+    /// The name shown.
+    pub display_name: String,
+    /// The first password; it must meet the policy.
+    pub password: Option<String>,
+    /// Roles as `role@scope` (`grid_worker@140702001001001`, `unit_handler@140702:城管局`).
+    pub roles: Vec<String>,
+}
+
+/// An account's roles, replaced whole.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentsRequest {
+    /// Roles as `role@scope`.
+    pub roles: Vec<String>,
+}
+
+/// An account as an administrator sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    /// The account id.
+    pub id: String,
+    /// The login name.
+    pub login: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Every role held, each in its scope.
+    pub assignments: Vec<AssignmentView>,
+    /// Whether a TOTP second factor is on.
+    pub totp_enabled: bool,
+    /// Locked until (UTC), after too many failed sign-ins.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Whether the account is switched off.
+    pub disabled: bool,
+}
+
+/// A new API token for another system.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// The account the token acts as.
+    pub login: String,
+    /// What the token is for (the other system's name).
+    pub name: String,
+    /// Narrows the account's roles to this region or unit.
+    pub scope: Option<String>,
+}
+
+/// A token; the secret is shown once, when it is made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// The token's id (for revoking it).
+    pub id: String,
+    /// What it is for.
+    pub name: String,
+    /// The narrowed scope, if any.
+    pub scope: Option<String>,
+    /// The secret to send as `Authorization: Bearer`; only in the answer that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Made at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last used at (UTC).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revoked at (UTC).
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The full contact of a case's reporter (every reveal is recorded).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactResponse {
+    /// Full name.
+    pub name: Option<String>,
+    /// Full phone number.
+    pub phone: Option<String>,
+    /// Full ID number.
+    pub id_number: Option<String>,
+}
+
+/// A case as the public sees it by its tracking code: progress, masked text, no staff names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicCaseResponse {
+    /// The case number.
+    pub number: String,
+    /// The state.
+    pub state: String,
+    /// The state in Chinese.
+    pub state_label: String,
+    /// The category, once known.
+    pub category: Option<CategoryRef>,
+    /// The description, with phone and ID numbers masked.
+    pub description: String,
+    /// Each step: what was done and when.
+    pub progress: Vec<PublicStep>,
+    /// Reported at (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// One step of a case's progress, as the public sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStep {
+    /// What was done (in Chinese).
+    pub act_label: String,
+    /// The state after it.
+    pub to_state: Option<String>,
+    /// When (UTC, RFC 3339).
+    pub at: String,
+}
+
+/// The period and filters of the security record.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SecurityEventQuery {
+    /// From (YYYY-MM-DD, Asia/Shanghai, or RFC 3339); 30 days ago when absent.
+    pub from: Option<String>,
+    /// To, included; now when absent.
+    pub to: Option<String>,
+    /// Only this actor's events.
+    pub actor: Option<String>,
+    /// At most this many (1–1000, default 200).
+    pub limit: Option<u32>,
 }

@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{TestServer as Server, call, server};
+use common::{TestServer as Server, call, server, token_for};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -34,7 +34,7 @@ async fn report(server: &Server, channel: &str, description: &str) -> Value {
             "channel": channel,
             "reporter": {"name": "张三", "phone": "13812341234"}
         })),
-        &[("x-actor-name", "李网格"), ("x-actor-role", "grid_worker")],
+        &[("x-acting-role", "grid_worker")],
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{case}");
@@ -77,7 +77,7 @@ async fn try_act_as(
         "POST",
         &uri,
         Some(fields.clone()),
-        &[("x-actor-name", "王主任"), ("x-actor-role", role)],
+        &[("x-acting-role", role)],
     )
     .await;
     (status, body)
@@ -204,7 +204,7 @@ async fn the_whole_loop_from_report_to_rating() {
         &[],
     )
     .await;
-    assert_eq!(full["record"][0]["actor"], "李网格");
+    assert_eq!(full["record"][0]["actor"], "李网格(li)");
     assert_eq!(full["record"][0]["role"], "grid_worker");
     assert_eq!(full["record"][1]["role"], "centre_intake");
     assert_eq!(full["record"][4]["role"], "unit_handler");
@@ -481,10 +481,12 @@ async fn two_people_acting_at_once_exactly_one_wins() {
     for _ in 0..8 {
         let app = server.app.clone();
         let id = case["id"].as_str().unwrap().to_owned();
+        let bearer = format!("Bearer {}", server.token);
         tasks.push(tokio::spawn(async move {
             let request = Request::post(format!("/api/v1/cases/{id}/acts"))
                 .header("content-type", "application/json")
-                .header("x-actor-role", "centre_intake")
+                .header("authorization", bearer)
+                .header("x-acting-role", "centre_intake")
                 .body(Body::from(
                     json!({"act": "accept", "version": 1}).to_string(),
                 ))
@@ -690,14 +692,34 @@ async fn attachments_are_stored_by_content_hash() {
         serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
     let hash = body["hash"].as_str().unwrap().to_owned();
     assert_eq!(hash, onegrid_store::audit::sha256_hex(&png));
+    // Read back only through a case that lists it, by someone who may read that case.
+    let (status, case, _) = call(
+        &server,
+        "POST",
+        "/api/v1/cases",
+        Some(
+            json!({"description": "占道经营", "lon": 112.75, "lat": 37.65,
+                    "channel": "grid_patrol", "attachments": [hash]}),
+        ),
+        &[("x-acting-role", "grid_worker")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let uri = format!(
+        "/api/v1/cases/{}/attachments/{hash}",
+        case["id"].as_str().unwrap()
+    );
+    let bearer = format!("Bearer {}", server.token);
     let response = onegrid_server::router(server.app.clone())
         .oneshot(
-            Request::get(format!("/api/v1/attachments/{hash}"))
+            Request::get(&uri)
+                .header("authorization", &bearer)
                 .body(Body::empty())
                 .unwrap(),
         )
         .await
         .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/png");
     assert_eq!(
         response
@@ -708,6 +730,26 @@ async fn attachments_are_stored_by_content_hash() {
             .to_bytes()
             .to_vec(),
         png
+    );
+    let (status, _, _) = call(
+        &server,
+        "GET",
+        &uri,
+        None,
+        &[("authorization", "anonymous")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let other = format!(
+        "/api/v1/cases/{}/attachments/{}",
+        case["id"].as_str().unwrap(),
+        "0".repeat(64)
+    );
+    let (status, _, _) = call(&server, "GET", &other, None, &[]).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a hash the case does not list"
     );
     let request = Request::post("/api/v1/attachments")
         .header("content-type", "text/html")
@@ -725,10 +767,25 @@ async fn the_record_verifies() {
     let server = server().await;
     let case = report(&server, "resident", "噪音").await;
     act(&server, &case, json!({"act": "accept"})).await;
-    let (status, report, _) = call(&server, "GET", "/api/v1/audit/verify", None, &[]).await;
+    // Only the audit administrator verifies the record.
+    let (status, _, _) = call(&server, "GET", "/api/v1/audit/verify", None, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let auditor = format!(
+        "Bearer {}",
+        token_for(&server, "auditor", &["audit_admin@140700"]).await
+    );
+    let (status, report, _) = call(
+        &server,
+        "GET",
+        "/api/v1/audit/verify",
+        None,
+        &[("authorization", &auditor)],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["intact"], true, "{report}");
-    assert_eq!(report["records"], 2);
+    // The case's two acts, and the security events of making two accounts and their tokens.
+    assert_eq!(report["records"], 2 + 4);
 }
 
 #[tokio::test]
@@ -747,6 +804,7 @@ async fn only_the_roles_that_may_act_do() {
             .contains("centre_intake"),
         "{error}"
     );
+    // A handler sees only the cases of their unit: this one is "not found" to them.
     let (status, _) = try_act_as(
         &server,
         &case,
@@ -754,15 +812,25 @@ async fn only_the_roles_that_may_act_do() {
         "unit_handler",
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A leader sees it but may only urge.
     let (status, _) = try_act_as(
+        &server,
+        &case,
+        &mut json!({"act": "void", "reason": "x"}),
+        "leader",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // One cannot act in a role one does not hold.
+    let (status, error) = try_act_as(
         &server,
         &case,
         &mut json!({"act": "void", "reason": "x"}),
         "api",
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
     let (status, _) = try_act_as(
         &server,
         &case,

@@ -257,6 +257,7 @@ async fn onegrid_report_text(server: &TestServer, day: &str) -> String {
             Request::get(format!(
                 "/api/v1/reports/140700?from={day}&to={day}&format=text"
             ))
+            .header("authorization", format!("Bearer {}", server.token))
             .body(Body::empty())
             .unwrap(),
         )

@@ -55,7 +55,12 @@ async fn some_cases(server: &TestServer) {
 /// One GET through the router: status, headers and the body's bytes.
 async fn get_bytes(server: &TestServer, uri: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
     let response = onegrid_server::router(server.app.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(uri)
+                .header("authorization", format!("Bearer {}", server.token))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     let status = response.status();

@@ -10,7 +10,9 @@ pub mod audit;
 pub mod copy;
 pub mod jobs;
 mod postgres;
+mod postgres_access;
 mod sqlite;
+mod sqlite_access;
 mod sqlite_cases;
 mod sqlite_writer_state;
 
@@ -196,7 +198,144 @@ pub struct CaseFilter {
     pub overdue: Option<bool>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// What the asker may see: `None` only for the system's own work (sweeps, reports run
+    /// from the command line); every request on behalf of a person carries one.
+    pub scope: Option<CaseScope>,
 }
+
+/// The cases a person may see, as the union of their assignments' scopes. Enforced in the
+/// queries themselves, so that a case outside it is never read, only "not found".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseScope {
+    /// Region subtrees (or single grids).
+    pub regions: Vec<RegionCode>,
+    /// Units the cases were dispatched to.
+    pub units: Vec<String>,
+    /// A resident's account: the cases they reported while signed in.
+    pub reporter_account: Option<String>,
+}
+
+impl CaseScope {
+    /// The SQL condition (with `?` marks) that holds for the cases inside the scope, and its
+    /// values in order. An empty scope sees nothing.
+    pub(crate) fn condition(&self) -> (String, Vec<String>) {
+        let mut parts = Vec::new();
+        let mut binds = Vec::new();
+        for region in &self.regions {
+            let code = region.as_str();
+            let (part, value) = match region.level() {
+                Level::Province => ("county_code LIKE ?", format!("{}%", &code[..2])),
+                Level::City => ("county_code LIKE ?", format!("{}%", &code[..4])),
+                Level::County => ("county_code = ?", code.to_owned()),
+                Level::Township => ("township_code = ?", code.to_owned()),
+                Level::Village => ("village_code = ?", code.to_owned()),
+                Level::Grid => ("grid_code = ?", code.to_owned()),
+            };
+            parts.push(part.to_owned());
+            binds.push(value);
+        }
+        for unit in &self.units {
+            parts.push("unit = ?".to_owned());
+            binds.push(unit.clone());
+        }
+        if let Some(account) = &self.reporter_account {
+            parts.push(
+                "id IN (SELECT case_id FROM case_access WHERE reporter_account = ?)".to_owned(),
+            );
+            binds.push(account.clone());
+        }
+        if parts.is_empty() {
+            return ("1 = 0".to_owned(), binds);
+        }
+        (format!("({})", parts.join(" OR ")), binds)
+    }
+}
+
+/// A person's account, with the assignments they hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    /// argon2id PHC string; `None` for accounts that only sign in with tokens.
+    pub password_hash: Option<String>,
+    /// The TOTP secret, sealed with the configured key.
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    pub failed_logins: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub assignments: Vec<StoredAssignment>,
+}
+
+/// A role held in a scope, as stored (ids as in the outside contract).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct StoredAssignment {
+    pub role: String,
+    pub scope: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAccount {
+    pub login: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub assignments: Vec<StoredAssignment>,
+}
+
+/// One change to an account, written with its security event in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountChange {
+    LoginState {
+        failed_logins: u32,
+        locked_until: Option<DateTime<Utc>>,
+    },
+    Password(String),
+    Totp {
+        secret: Option<String>,
+        enabled: bool,
+    },
+    Assignments(Vec<StoredAssignment>),
+    Disabled(bool),
+}
+
+/// A signed-in session. The cookie carries the token; the store keeps only its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    /// The token a page sends back with every form (CSRF).
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A token another system authenticates with (`Authorization: Bearer`). Only its SHA-256 is
+/// stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    #[serde(skip)]
+    pub hash: String,
+    /// Narrows the owner's assignments to this region or unit; `None` keeps them all.
+    pub scope: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a case's reporter leaves anything to find the case by (an account, a tracking code,
+/// a phone number's hash): such cases get a `case_access` row.
+pub(crate) fn reporter_has_access(reporter: &onegrid_domain::case::Reporter) -> bool {
+    reporter.account.is_some() || reporter.tracking_hash.is_some() || reporter.phone_hash.is_some()
+}
+
+/// The chain security events are appended to: they belong to no county.
+pub const SECURITY_CHAIN: &str = audit::SYSTEM_CHAIN;
 
 /// One page of cases, newest first, and the cursor of the next page.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,6 +429,42 @@ pub trait Store: Send + Sync + 'static {
     async fn cases_past_deadline(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Case>>;
     /// Appends records that belong to no case change (security events).
     async fn append_records(&self, records: Vec<NewRecord>) -> StoreResult<()>;
+    /// Security events (records of no case), newest first, in `[from, to)`.
+    async fn security_events(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        actor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Record>>;
+
+    /// A case by id or number, only when it lies inside `scope`.
+    async fn case_in_scope(&self, id: &str, scope: &CaseScope) -> StoreResult<Option<Case>>;
+    /// The case a tracking code (its keyed hash) was given for.
+    async fn case_by_tracking(&self, tracking_hash: &str) -> StoreResult<Option<Case>>;
+
+    /// Creates an account with its assignments and its security event; `Conflict` when the
+    /// login is taken.
+    async fn create_account(&self, account: NewAccount, event: NewRecord) -> StoreResult<Account>;
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>>;
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
+    /// Accounts by login, at most `limit`.
+    async fn accounts(&self, limit: u32) -> StoreResult<Vec<Account>>;
+    /// Changes an account and appends its security event (when given) in one transaction.
+    async fn change_account(
+        &self,
+        user_id: &str,
+        change: AccountChange,
+        event: Option<NewRecord>,
+    ) -> StoreResult<()>;
+    /// Writes a session (new, touched or ended) and its event, when given.
+    async fn put_session(&self, session: Session, event: Option<NewRecord>) -> StoreResult<()>;
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    /// Writes a token (new, used or revoked) and its event, when given.
+    async fn put_token(&self, token: ApiToken, event: Option<NewRecord>) -> StoreResult<()>;
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    async fn token(&self, id: &str) -> StoreResult<Option<ApiToken>>;
+    async fn tokens_of(&self, user_id: &str) -> StoreResult<Vec<ApiToken>>;
     /// Chains the heads of all county chains into the checkpoint log, when they moved.
     async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool>;
     /// Recomputes every chain and checkpoint; names the first broken one.
@@ -301,7 +476,9 @@ pub trait Store: Send + Sync + 'static {
     async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>>;
 
     /// The rollups of each area summed over the days `[from_day, to_day)` (`YYYY-MM-DD`,
-    /// Asia/Shanghai), for all cases (`category` and `channel` empty) or one 大类 or channel.
+    /// Asia/Shanghai), for all cases (`category` and `channel` empty) or one 大类 or channel:
+    /// one answer per area, in the order asked, zero where an area has no rows. Asked in one
+    /// query (`area_code IN (…)`), not one per area.
     async fn rollup_sums(
         &self,
         areas: &[String],
@@ -316,15 +493,32 @@ pub trait Store: Send + Sync + 'static {
             self.engine()
         )))
     }
-    /// One area's rollups over `[from_day, to_day)`, by 大类, channel or day.
+    /// The rollups of some areas over `[from_day, to_day)`, summed together, by 大类, channel
+    /// or day, ordered by that key.
     async fn rollup_breakdown(
         &self,
-        area: &str,
+        areas: &[String],
         by: Breakdown,
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
-        let _ = (area, by, from_day, to_day);
+        let _ = (areas, by, from_day, to_day);
+        Err(StoreError::Unsupported(format!(
+            "rollups are not built for the {} engine yet",
+            self.engine()
+        )))
+    }
+    /// The cases reported in some areas over `[from_day, to_day)`, by 大类, channel or day,
+    /// ordered by that key: `rollup_breakdown`'s `reported` alone, reading one column where
+    /// that reads eighteen (a city's year of mixes is some 90,000 rows).
+    async fn rollup_mix(
+        &self,
+        areas: &[String],
+        by: Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let _ = (areas, by, from_day, to_day);
         Err(StoreError::Unsupported(format!(
             "rollups are not built for the {} engine yet",
             self.engine()
@@ -376,4 +570,8 @@ pub trait Store: Send + Sync + 'static {
             self.engine()
         )))
     }
+    /// How far each county's record chain has grown: `(county code, last seq)`, by code. Every
+    /// change of a case appends to its county's chain in the change's transaction, so a
+    /// reader polling this cheap query sees the changes of any process writing the store.
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>>;
 }

@@ -25,6 +25,8 @@ use sqlx::{Connection, Row};
 
 use crate::audit::{GENESIS, NewRecord, Record, VerifyReport, checkpoint_hash, time_text};
 use crate::jobs::{Job, JobFinish, JobOutcome};
+use crate::postgres_access;
+use crate::{Account, AccountChange, ApiToken, CaseScope, NewAccount, Session};
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
     IDEMPOTENCY_DAYS, IdempotencyClaim, NewUser, RegionUpsert, Store, StoreError, StoreResult,
@@ -171,6 +173,20 @@ impl PostgresStore {
         .bind(&body)
         .execute(&mut *tx)
         .await?;
+        if crate::reporter_has_access(&case.reporter) {
+            sqlx::query(
+                "INSERT INTO case_access (case_id, county_code, reporter_account, tracking_hash,
+                                          phone_hash)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&case.id)
+            .bind(&case.county)
+            .bind(&case.reporter.account)
+            .bind(&case.reporter.tracking_hash)
+            .bind(&case.reporter.phone_hash)
+            .execute(&mut *tx)
+            .await?;
+        }
         record.case_id = Some(case.id.clone());
         append_record(&mut tx, &record).await?;
         apply_rollups(&mut tx, None, &case).await?;
@@ -230,7 +246,7 @@ fn to_json(case: &Case) -> StoreResult<String> {
     serde_json::to_string(case).map_err(|e| StoreError::Corrupt(format!("case to JSON: {e}")))
 }
 
-fn case_from_body(body: &str) -> StoreResult<Case> {
+pub(crate) fn case_from_body(body: &str) -> StoreResult<Case> {
     serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("stored case: {e}")))
 }
 
@@ -342,7 +358,7 @@ async fn lock_head(conn: &mut PgConnection, county: &str) -> StoreResult<(i64, S
 }
 
 /// Appends one record to its county's chain and moves the head, which it locks (again) first.
-async fn append_record(conn: &mut PgConnection, record: &NewRecord) -> StoreResult<()> {
+pub(crate) async fn append_record(conn: &mut PgConnection, record: &NewRecord) -> StoreResult<()> {
     let (head_seq, prev_hash) = lock_head(conn, &record.county).await?;
     let r = crate::audit::StoredRecord::seal(record, head_seq + 1, prev_hash);
     sqlx::query(
@@ -377,7 +393,7 @@ async fn append_record(conn: &mut PgConnection, record: &NewRecord) -> StoreResu
     Ok(())
 }
 
-fn record_from_row(row: &PgRow) -> StoreResult<Record> {
+pub(crate) fn record_from_row(row: &PgRow) -> StoreResult<Record> {
     let attachments: String = row.try_get("attachments")?;
     let details: String = row.try_get("details")?;
     Ok(Record {
@@ -682,12 +698,13 @@ impl Store for PostgresStore {
         let mut added = 0;
         let mut tx = self.pool.begin().await?;
         for user in &users {
+            let id = uuid::Uuid::now_v7().to_string();
             let done = sqlx::query(
                 "INSERT INTO users (id, login, display_name, roles, scope_code, county_code,
                                     created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (login) DO NOTHING",
             )
-            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&id)
             .bind(&user.login)
             .bind(&user.display_name)
             .bind(&user.roles)
@@ -696,7 +713,22 @@ impl Store for PostgresStore {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            added += usize::try_from(done.rows_affected()).unwrap_or(0);
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            added += 1;
+            for role in &user.roles {
+                sqlx::query(
+                    "INSERT INTO assignments (user_id, role, scope, granted_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(&id)
+                .bind(role)
+                .bind(user.scope.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(added)
@@ -853,49 +885,47 @@ impl Store for PostgresStore {
     ) -> StoreResult<Vec<(String, Counters)>> {
         let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
         let sql = format!(
-            "SELECT {} FROM rollups
-             WHERE area_code = $1 AND category = $2 AND channel = $3 AND day >= $4 AND day < $5",
+            "SELECT area_code, {} FROM rollups
+             WHERE area_code = ANY($1) AND category = $2 AND channel = $3
+               AND day >= $4 AND day < $5
+             GROUP BY area_code",
             sum_columns()
         );
-        let mut sums = Vec::with_capacity(areas.len());
-        for area in areas {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(area)
-                .bind(category)
-                .bind(channel)
-                .bind(from)
-                .bind(to)
-                .fetch_one(&self.reads)
-                .await?;
-            sums.push((area.clone(), pg_counters(&row, 0)?));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(areas)
+            .bind(category)
+            .bind(channel)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.reads)
+            .await?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            found.insert(row.try_get::<String, _>(0)?, pg_counters(row, 1)?);
         }
-        Ok(sums)
+        Ok(areas
+            .iter()
+            .map(|area| (area.clone(), found.get(area).copied().unwrap_or_default()))
+            .collect())
     }
 
     async fn rollup_breakdown(
         &self,
-        area: &str,
+        areas: &[String],
         by: crate::Breakdown,
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
         let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
-        let (group, filter) = match by {
-            crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
-            crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
-            crate::Breakdown::Day => (
-                "to_char(day, 'YYYY-MM-DD')",
-                "category = '' AND channel = ''",
-            ),
-        };
+        let (group, filter) = pg_breakdown_sql(by);
         let sql = format!(
             "SELECT {group} AS k, {} FROM rollups
-             WHERE area_code = $1 AND {filter} AND day >= $2 AND day < $3
+             WHERE area_code = ANY($1) AND {filter} AND day >= $2 AND day < $3
              GROUP BY k ORDER BY k",
             sum_columns()
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(area)
+            .bind(areas)
             .bind(from)
             .bind(to)
             .fetch_all(&self.reads)
@@ -903,6 +933,36 @@ impl Store for PostgresStore {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             out.push((row.try_get::<String, _>(0)?, pg_counters(row, 1)?));
+        }
+        Ok(out)
+    }
+
+    async fn rollup_mix(
+        &self,
+        areas: &[String],
+        by: crate::Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
+        let (group, filter) = pg_breakdown_sql(by);
+        let sql = format!(
+            "SELECT {group} AS k, sum(reported)::BIGINT FROM rollups
+             WHERE area_code = ANY($1) AND {filter} AND day >= $2 AND day < $3
+             GROUP BY k ORDER BY k"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(areas)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.reads)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push((
+                row.try_get::<String, _>(0)?,
+                row.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
+            ));
         }
         Ok(out)
     }
@@ -1126,6 +1186,79 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn security_events(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        actor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Record>> {
+        postgres_access::security_events(&self.pool, from, to, actor, limit).await
+    }
+
+    async fn case_in_scope(&self, id: &str, scope: &CaseScope) -> StoreResult<Option<Case>> {
+        postgres_access::case_in_scope(&self.pool, id, scope).await
+    }
+
+    async fn case_by_tracking(&self, tracking_hash: &str) -> StoreResult<Option<Case>> {
+        postgres_access::case_by_tracking(&self.pool, tracking_hash).await
+    }
+
+    async fn create_account(&self, account: NewAccount, event: NewRecord) -> StoreResult<Account> {
+        postgres_access::create_account(&self.pool, account, event).await
+    }
+
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+        postgres_access::account(&self.pool, "id", id).await
+    }
+
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        postgres_access::account(&self.pool, "login", login).await
+    }
+
+    async fn accounts(&self, limit: u32) -> StoreResult<Vec<Account>> {
+        postgres_access::accounts(&self.pool, limit).await
+    }
+
+    async fn change_account(
+        &self,
+        user_id: &str,
+        change: AccountChange,
+        event: Option<NewRecord>,
+    ) -> StoreResult<()> {
+        postgres_access::change_account(&self.pool, user_id, change, event).await
+    }
+
+    async fn put_session(&self, session: Session, event: Option<NewRecord>) -> StoreResult<()> {
+        postgres_access::put_session(&self.pool, session, event).await
+    }
+
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        postgres_access::session(&self.pool, id_hash).await
+    }
+
+    async fn put_token(&self, token: ApiToken, event: Option<NewRecord>) -> StoreResult<()> {
+        postgres_access::put_token(&self.pool, token, event).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        Ok(postgres_access::tokens(&self.pool, "hash", hash)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+        Ok(postgres_access::tokens(&self.pool, "id", id)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn tokens_of(&self, user_id: &str) -> StoreResult<Vec<ApiToken>> {
+        postgres_access::tokens(&self.pool, "user_id", user_id).await
+    }
+
     async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         // One checkpoint writer at a time; appends and readers go on.
@@ -1225,6 +1358,17 @@ impl Store for PostgresStore {
             content_type: row.try_get("content_type")?,
             bytes: row.try_get("bytes")?,
         }))
+    }
+
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT county_code, seq FROM chain_heads ORDER BY county_code")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut positions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            positions.push((row.try_get("county_code")?, row.try_get("seq")?));
+        }
+        Ok(positions)
     }
 }
 
@@ -1385,6 +1529,14 @@ fn filter_sql(filter: &CaseFilter, cursor: Option<&str>) -> (String, Vec<Bind>) 
     if let Some(cursor) = cursor {
         add(&mut clauses, "id < ?", Bind::Text(cursor.to_owned()));
     }
+    if let Some(scope) = &filter.scope {
+        let (condition, values) = scope.condition();
+        clauses.push(crate::postgres_access::number_marks(
+            &condition,
+            binds.len(),
+        ));
+        binds.extend(values.into_iter().map(Bind::Text));
+    }
     let where_clause = if clauses.is_empty() {
         String::new()
     } else {
@@ -1413,6 +1565,18 @@ const COUNTER_COLUMNS: [&str; 18] = [
     "settled_in_township",
     "handle_seconds",
 ];
+
+/// The `GROUP BY` key and the row filter of a breakdown.
+fn pg_breakdown_sql(by: crate::Breakdown) -> (&'static str, &'static str) {
+    match by {
+        crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
+        crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
+        crate::Breakdown::Day => (
+            "to_char(day, 'YYYY-MM-DD')",
+            "category = '' AND channel = ''",
+        ),
+    }
+}
 
 fn sum_columns() -> String {
     COUNTER_COLUMNS

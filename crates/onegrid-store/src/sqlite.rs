@@ -25,8 +25,10 @@ use sqlx::{Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Breakdown;
+use crate::sqlite_access;
 use crate::sqlite_cases;
 use crate::sqlite_writer_state::WriterState;
+use crate::{Account, AccountChange, ApiToken, CaseScope, NewAccount, Session};
 use crate::{
     AreaRecord, Attachment, CaseFilter, CasePage, CreateOutcome, DivisionChange, DivisionSummary,
     IdempotencyClaim, NewRecord, NewUser, Record, RegionUpsert, Store, StoreError, StoreResult,
@@ -669,12 +671,13 @@ impl Store for SqliteStore {
                 let at = Utc::now();
                 let mut added = 0;
                 for user in &users {
+                    let id = uuid::Uuid::now_v7().to_string();
                     let done = sqlx::query(
                         "INSERT INTO users (id, login, display_name, roles, scope_code,
                                             county_code, created_at)
                          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING",
                     )
-                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(&id)
                     .bind(&user.login)
                     .bind(&user.display_name)
                     .bind(user.roles.join(","))
@@ -683,7 +686,22 @@ impl Store for SqliteStore {
                     .bind(at)
                     .execute(&mut *conn)
                     .await?;
-                    added += usize::try_from(done.rows_affected()).unwrap_or(0);
+                    if done.rows_affected() == 0 {
+                        continue;
+                    }
+                    added += 1;
+                    for role in &user.roles {
+                        sqlx::query(
+                            "INSERT INTO assignments (user_id, role, scope, granted_at)
+                             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&id)
+                        .bind(role)
+                        .bind(user.scope.as_str())
+                        .bind(at)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
                 }
                 Ok(added)
             })
@@ -856,6 +874,96 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn security_events(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        actor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Record>> {
+        sqlite_access::security_events(&self.reads, from, to, actor, limit).await
+    }
+
+    async fn case_in_scope(&self, id: &str, scope: &CaseScope) -> StoreResult<Option<Case>> {
+        sqlite_access::case_in_scope(&self.reads, id, scope).await
+    }
+
+    async fn case_by_tracking(&self, tracking_hash: &str) -> StoreResult<Option<Case>> {
+        sqlite_access::case_by_tracking(&self.reads, tracking_hash).await
+    }
+
+    async fn create_account(&self, account: NewAccount, event: NewRecord) -> StoreResult<Account> {
+        self.write(move |conn, state| {
+            Box::pin(
+                async move { sqlite_access::create_account(conn, state, account, event).await },
+            )
+        })
+        .await
+    }
+
+    async fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+        sqlite_access::account(&self.reads, "id", id).await
+    }
+
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        sqlite_access::account(&self.reads, "login", login).await
+    }
+
+    async fn accounts(&self, limit: u32) -> StoreResult<Vec<Account>> {
+        sqlite_access::accounts(&self.reads, limit).await
+    }
+
+    async fn change_account(
+        &self,
+        user_id: &str,
+        change: AccountChange,
+        event: Option<NewRecord>,
+    ) -> StoreResult<()> {
+        let user_id = user_id.to_owned();
+        self.write(move |conn, state| {
+            Box::pin(async move {
+                sqlite_access::change_account(conn, state, &user_id, change, event).await
+            })
+        })
+        .await
+    }
+
+    async fn put_session(&self, session: Session, event: Option<NewRecord>) -> StoreResult<()> {
+        self.write(move |conn, state| {
+            Box::pin(async move { sqlite_access::put_session(conn, state, session, event).await })
+        })
+        .await
+    }
+
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        sqlite_access::session(&self.reads, id_hash).await
+    }
+
+    async fn put_token(&self, token: ApiToken, event: Option<NewRecord>) -> StoreResult<()> {
+        self.write(move |conn, state| {
+            Box::pin(async move { sqlite_access::put_token(conn, state, token, event).await })
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        Ok(sqlite_access::tokens(&self.reads, "hash", hash)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+        Ok(sqlite_access::tokens(&self.reads, "id", id)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn tokens_of(&self, user_id: &str) -> StoreResult<Vec<ApiToken>> {
+        sqlite_access::tokens(&self.reads, "user_id", user_id).await
+    }
+
     async fn write_checkpoint(&self, at: DateTime<Utc>) -> StoreResult<bool> {
         self.write(move |conn, _state| {
             Box::pin(async move { sqlite_cases::write_checkpoint(conn, _state, at).await })
@@ -911,12 +1019,22 @@ impl Store for SqliteStore {
 
     async fn rollup_breakdown(
         &self,
-        area: &str,
+        areas: &[String],
         by: Breakdown,
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
-        sqlite_cases::rollup_breakdown(&self.reads, area, by, from_day, to_day).await
+        sqlite_cases::rollup_breakdown(&self.reads, areas, by, from_day, to_day).await
+    }
+
+    async fn rollup_mix(
+        &self,
+        areas: &[String],
+        by: Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        sqlite_cases::rollup_mix(&self.reads, areas, by, from_day, to_day).await
     }
 
     async fn backup_to(&self, path: &Path) -> StoreResult<()> {
@@ -953,6 +1071,17 @@ impl Store for SqliteStore {
             content_type: row.try_get("content_type")?,
             bytes: row.try_get("bytes")?,
         }))
+    }
+
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT county_code, seq FROM chain_heads ORDER BY county_code")
+            .fetch_all(&self.reads)
+            .await?;
+        let mut positions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            positions.push((row.try_get("county_code")?, row.try_get("seq")?));
+        }
+        Ok(positions)
     }
 }
 

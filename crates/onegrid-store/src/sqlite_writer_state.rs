@@ -286,6 +286,28 @@ impl WriterState {
             }
             query.execute(&mut *conn).await?;
         }
+        let access: Vec<&PendingCase> = cases
+            .iter()
+            .filter(|pending| crate::reporter_has_access(&pending.case.reporter))
+            .collect();
+        for chunk in access.chunks(CASE_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO case_access (case_id, county_code, reporter_account, tracking_hash,
+                    phone_hash) VALUES {}",
+                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for pending in chunk {
+                let reporter = &pending.case.reporter;
+                query = query
+                    .bind(pending.case.id.clone())
+                    .bind(pending.case.county.clone())
+                    .bind(reporter.account.clone())
+                    .bind(reporter.tracking_hash.clone())
+                    .bind(reporter.phone_hash.clone());
+            }
+            query.execute(&mut *conn).await?;
+        }
         let records = std::mem::take(&mut self.pending_records);
         for chunk in records.chunks(RECORD_ROWS_PER_STATEMENT) {
             let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";

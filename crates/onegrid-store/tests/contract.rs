@@ -12,8 +12,9 @@ use onegrid_domain::taxonomy::{Tier, Urgency};
 use onegrid_domain::{Level, RegionCode};
 use onegrid_store::audit::{GENESIS, SYSTEM_CHAIN};
 use onegrid_store::{
-    AreaRecord, CaseFilter, CreateOutcome, DivisionChange, IdempotencyClaim, Location, NewRecord,
-    NewUser, RegionUpsert, Retirement, Store, StoreError,
+    AccountChange, ApiToken, AreaRecord, CaseFilter, CaseScope, CreateOutcome, DivisionChange,
+    IdempotencyClaim, Location, NewAccount, NewRecord, NewUser, RegionUpsert, Retirement, Session,
+    Store, StoreError, StoredAssignment,
 };
 
 fn code(text: &str) -> RegionCode {
@@ -220,6 +221,7 @@ fn new_case(county: &str, at: DateTime<Utc>) -> Case {
         reporter: Reporter {
             name: Some("张三".to_owned()),
             phone: Some("13800001234".to_owned()),
+            ..Reporter::default()
         },
         attachments: vec![],
         state: CaseState::Reported,
@@ -810,6 +812,210 @@ async fn attachments_are_stored_once(store: Arc<dyn Store>) {
     assert!(store.attachment(&"0".repeat(64)).await.unwrap().is_none());
 }
 
+fn security_event(act: &str, at: DateTime<Utc>) -> NewRecord {
+    NewRecord {
+        county: SYSTEM_CHAIN.to_owned(),
+        case_id: None,
+        act: act.to_owned(),
+        actor: "admin".to_owned(),
+        role: "security_admin".to_owned(),
+        from_state: None,
+        to_state: None,
+        at,
+        note: String::new(),
+        attachments: vec![],
+        details: serde_json::json!({}),
+    }
+}
+
+/// Accounts with their assignments, login state, sessions and tokens round-trip; each change
+/// appends its security event in the same transaction; a taken login is a conflict.
+async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
+    let at = t0();
+    let assignment = |role: &str, scope: &str| StoredAssignment {
+        role: role.to_owned(),
+        scope: scope.to_owned(),
+    };
+    let account = store
+        .create_account(
+            NewAccount {
+                login: "wang".to_owned(),
+                display_name: "王主任".to_owned(),
+                password_hash: Some("$argon2id$stub".to_owned()),
+                assignments: vec![
+                    assignment("centre_lead", "140702"),
+                    assignment("grid_worker", "140702001001001"),
+                ],
+            },
+            security_event("account_created", at),
+        )
+        .await
+        .unwrap();
+    let again = store
+        .create_account(
+            NewAccount {
+                login: "wang".to_owned(),
+                display_name: "另一个王".to_owned(),
+                password_hash: None,
+                assignments: vec![],
+            },
+            security_event("account_created", at),
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let read = store.account_by_login("wang").await.unwrap().unwrap();
+    assert_eq!(read.id, account.id);
+    assert_eq!(read.assignments.len(), 2);
+    assert_eq!(read.assignments[0].role, "centre_lead");
+    let locked = at + Duration::minutes(15);
+    store
+        .change_account(
+            &account.id,
+            AccountChange::LoginState {
+                failed_logins: 0,
+                locked_until: Some(locked),
+            },
+            Some(security_event("account_locked", at)),
+        )
+        .await
+        .unwrap();
+    store
+        .change_account(
+            &account.id,
+            AccountChange::Assignments(vec![assignment("leader", "140700")]),
+            Some(security_event("role_changed", at)),
+        )
+        .await
+        .unwrap();
+    let read = store.account(&account.id).await.unwrap().unwrap();
+    assert_eq!(read.locked_until, Some(locked));
+    assert_eq!(read.assignments, vec![assignment("leader", "140700")]);
+    assert!(matches!(
+        store
+            .change_account("nobody", AccountChange::Disabled(true), None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let session = Session {
+        id_hash: "s1".to_owned(),
+        user_id: account.id.clone(),
+        csrf: "c1".to_owned(),
+        created_at: at,
+        last_seen_at: at,
+        ended_at: None,
+    };
+    store
+        .put_session(session.clone(), Some(security_event("login", at)))
+        .await
+        .unwrap();
+    let touched = Session {
+        last_seen_at: at + Duration::minutes(5),
+        ..session.clone()
+    };
+    store.put_session(touched.clone(), None).await.unwrap();
+    assert_eq!(store.session("s1").await.unwrap(), Some(touched));
+    assert_eq!(store.session("s2").await.unwrap(), None);
+
+    let token = ApiToken {
+        id: "t1".to_owned(),
+        user_id: account.id.clone(),
+        name: "12345热线".to_owned(),
+        hash: "h1".to_owned(),
+        scope: Some("140702".to_owned()),
+        created_at: at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store
+        .put_token(token.clone(), Some(security_event("token_created", at)))
+        .await
+        .unwrap();
+    let revoked = ApiToken {
+        revoked_at: Some(at + Duration::hours(1)),
+        ..token.clone()
+    };
+    store.put_token(revoked.clone(), None).await.unwrap();
+    assert_eq!(
+        store.token_by_hash("h1").await.unwrap(),
+        Some(revoked.clone())
+    );
+    assert_eq!(store.tokens_of(&account.id).await.unwrap(), vec![revoked]);
+
+    let events = store
+        .security_events(at - Duration::hours(1), at + Duration::hours(1), None, 10)
+        .await
+        .unwrap();
+    let acts: Vec<&str> = events.iter().map(|e| e.act.as_str()).collect();
+    assert_eq!(
+        acts,
+        vec![
+            "token_created",
+            "login",
+            "role_changed",
+            "account_locked",
+            "account_created"
+        ]
+    );
+    assert!(store.verify_records().await.unwrap().is_intact());
+}
+
+/// A scoped read sees only the cases inside the scope — by region at every level, by unit, by
+/// the reporter's account — and a tracking code's hash finds its case.
+async fn scoped_reads_see_only_their_cases(store: Arc<dyn Store>) {
+    let mut mine = new_case("140702", t0());
+    mine.reporter.account = Some("resident-1".to_owned());
+    mine.reporter.tracking_hash = Some("track-1".to_owned());
+    let mine = create(&store, mine).await;
+    let other = create(&store, new_case("140703", t0())).await;
+    let scope = |regions: &[&str], units: &[&str], account: Option<&str>| CaseScope {
+        regions: regions.iter().map(|r| code(r)).collect(),
+        units: units.iter().map(|u| (*u).to_owned()).collect(),
+        reporter_account: account.map(str::to_owned),
+    };
+    let grid = mine.grid.clone().unwrap();
+    for (scope, sees_mine, sees_other) in [
+        (scope(&["140700"], &[], None), true, true),
+        (scope(&["140702"], &[], None), true, false),
+        (scope(&["140703"], &[], None), false, true),
+        (scope(&[&grid], &[], None), true, false),
+        (scope(&[&mine.chain[1]], &[], None), true, false),
+        (scope(&[], &[], Some("resident-1")), true, false),
+        (scope(&[], &[], Some("resident-2")), false, false),
+        (scope(&[], &["140702:城管局"], None), false, false),
+        (CaseScope::default(), false, false),
+    ] {
+        let seen = |id: &str| {
+            let store = Arc::clone(&store);
+            let scope = scope.clone();
+            let id = id.to_owned();
+            async move { store.case_in_scope(&id, &scope).await.unwrap().is_some() }
+        };
+        assert_eq!(seen(&mine.id).await, sees_mine, "{scope:?}");
+        assert_eq!(seen(&mine.number).await, sees_mine, "{scope:?} by number");
+        assert_eq!(seen(&other.id).await, sees_other, "{scope:?}");
+        let listed = store
+            .list_cases(
+                &CaseFilter {
+                    scope: Some(scope.clone()),
+                    ..CaseFilter::default()
+                },
+                None,
+                50,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.cases.len(),
+            usize::from(sees_mine) + usize::from(sees_other),
+            "{scope:?}"
+        );
+    }
+    let found = store.case_by_tracking("track-1").await.unwrap().unwrap();
+    assert_eq!(found.id, mine.id);
+    assert!(store.case_by_tracking("track-2").await.unwrap().is_none());
+}
+
 /// Every story, on every engine: `mod sqlite` and `mod postgres` hold one test per story.
 macro_rules! stories {
     ($($story:ident),* $(,)?) => {
@@ -899,14 +1105,15 @@ async fn rollups_follow_every_change(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(one_day[0].1, Counters::of(&accepted));
+    let county = ["140702".to_owned()];
     let by_day = store
-        .rollup_breakdown("140702", onegrid_store::Breakdown::Day, days.0, days.1)
+        .rollup_breakdown(&county, onegrid_store::Breakdown::Day, days.0, days.1)
         .await
         .unwrap();
     let labels: Vec<&str> = by_day.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(labels, ["2026-03-02", "2026-03-03"]);
     let by_channel = store
-        .rollup_breakdown("140702", onegrid_store::Breakdown::Channel, days.0, days.1)
+        .rollup_breakdown(&county, onegrid_store::Breakdown::Channel, days.0, days.1)
         .await
         .unwrap();
     assert_eq!(
@@ -914,10 +1121,72 @@ async fn rollups_follow_every_change(store: Arc<dyn Store>) {
         vec![("resident".to_owned(), sum(&[&accepted, &b]))]
     );
     let by_category = store
-        .rollup_breakdown("140702", onegrid_store::Breakdown::Category, days.0, days.1)
+        .rollup_breakdown(&county, onegrid_store::Breakdown::Category, days.0, days.1)
         .await
         .unwrap();
     assert_eq!(by_category[0].0, "01");
+    // Several areas at once are summed together; a mix is the breakdown's `reported` alone.
+    let both = ["140702".to_owned(), "140703".to_owned()];
+    for by in [
+        onegrid_store::Breakdown::Day,
+        onegrid_store::Breakdown::Channel,
+        onegrid_store::Breakdown::Category,
+    ] {
+        let each: Vec<Vec<(String, Counters)>> = vec![
+            store
+                .rollup_breakdown(&both[..1], by, days.0, days.1)
+                .await
+                .unwrap(),
+            store
+                .rollup_breakdown(&both[1..], by, days.0, days.1)
+                .await
+                .unwrap(),
+        ];
+        let mut expected: std::collections::BTreeMap<String, Counters> = Default::default();
+        for (key, counters) in each.into_iter().flatten() {
+            let entry = expected.entry(key).or_default();
+            *entry = entry.plus(counters);
+        }
+        let together = store
+            .rollup_breakdown(&both, by, days.0, days.1)
+            .await
+            .unwrap();
+        assert_eq!(together, expected.into_iter().collect::<Vec<_>>(), "{by:?}");
+        let mix = store.rollup_mix(&both, by, days.0, days.1).await.unwrap();
+        let reported: Vec<(String, i64)> = together
+            .iter()
+            .map(|(key, counters)| (key.clone(), counters.reported))
+            .collect();
+        assert_eq!(mix, reported, "{by:?}");
+    }
+    assert_eq!(
+        store
+            .rollup_mix(&both, onegrid_store::Breakdown::Day, days.0, days.1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<i64>(),
+        3
+    );
+    // Sums answer every area asked, in order, with zeros for one without rows.
+    let asked = [
+        "140703".to_owned(),
+        "140799".to_owned(),
+        "140702".to_owned(),
+    ];
+    let answered = store
+        .rollup_sums(&asked, "", "", days.0, days.1)
+        .await
+        .unwrap();
+    assert_eq!(
+        answered,
+        vec![
+            ("140703".to_owned(), sums[2].1),
+            ("140799".to_owned(), Counters::default()),
+            ("140702".to_owned(), sums[0].1),
+        ]
+    );
     assert_eq!(store.rebuild_rollups().await.unwrap(), 3);
     let again = store
         .rollup_sums(
@@ -1078,6 +1347,8 @@ stories!(
     records_chain_and_checkpoint,
     concurrent_appends_keep_every_chain_whole,
     attachments_are_stored_once,
+    accounts_sessions_and_tokens,
+    scoped_reads_see_only_their_cases,
 );
 
 #[tokio::test]

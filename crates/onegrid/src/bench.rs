@@ -76,6 +76,10 @@ pub enum BenchCommand {
         timeout: u64,
         #[arg(long, default_value_t = 20261129)]
         seed: u64,
+        /// An API token of an account that may report, read, list and accept in the city
+        /// (`onegrid token create NAME`).
+        #[arg(long, env = "ONEGRID_TOKEN")]
+        token: String,
     },
     /// Fill a fresh store with `count` full-process records spread over the 11 counties of
     /// 晋中市 (through `Store::append_records` in batches), then time `verify_records`.
@@ -177,8 +181,10 @@ pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
             max_connections,
             timeout,
             seed,
+            token,
         } => {
             mixed::run(mixed::Options {
+                token,
                 url,
                 rate,
                 seconds,
@@ -617,6 +623,7 @@ mod mixed {
     use super::{JINZHONG_COUNTIES, SplitMix};
 
     pub struct Options {
+        pub token: String,
         pub url: String,
         pub rate: u32,
         pub seconds: u64,
@@ -794,6 +801,8 @@ mod mixed {
     struct Client {
         addr: SocketAddr,
         host: String,
+        /// `Bearer …`, sent with every request.
+        authorization: String,
         idle: Mutex<Vec<Conn>>,
         open: Semaphore,
         opened: AtomicU64,
@@ -807,7 +816,10 @@ mod mixed {
             headers: &[(&str, &str)],
             body: &str,
         ) -> Vec<u8> {
-            let mut text = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
+            let mut text = format!(
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\n",
+                self.host, self.authorization
+            );
             for (name, value) in headers {
                 text.push_str(&format!("{name}: {value}\r\n"));
             }
@@ -925,12 +937,10 @@ mod mixed {
     async fn report(shared: &Shared, random: &mut SplitMix, n: u64) -> u16 {
         let body = report_body(random, shared, n);
         let key = format!("mixed-{}-{n}", shared.run_tag);
-        let request = shared.client.request(
-            "POST",
-            "/api/v1/cases",
-            &[("Idempotency-Key", &key), ("X-Actor-Role", "resident")],
-            &body,
-        );
+        let request =
+            shared
+                .client
+                .request("POST", "/api/v1/cases", &[("Idempotency-Key", &key)], &body);
         let Some(answer) = timed(shared, &request).await else {
             return 0;
         };
@@ -987,7 +997,7 @@ mod mixed {
                         let request = shared.client.request(
                             "POST",
                             &format!("/api/v1/cases/{id}/acts"),
-                            &[("X-Actor-Role", "centre_intake"), ("X-Actor-Name", "bench")],
+                            &[("X-Acting-Role", "centre_intake")],
                             r#"{"act":"accept","version":1,"note":"受理"}"#,
                         );
                         (op, timed(&shared, &request).await.map_or(0, |a| a.status))
@@ -1039,6 +1049,7 @@ mod mixed {
         let client = Client {
             addr,
             host,
+            authorization: format!("Bearer {}", options.token),
             idle: Mutex::new(Vec::new()),
             open: Semaphore::new(options.max_connections),
             opened: AtomicU64::new(0),

@@ -45,6 +45,13 @@ pub struct Config {
     pub sweep_seconds: u64,
     /// Share of a stage's time after which its light turns yellow (`ONEGRID_YELLOW_SHARE`).
     pub yellow_share: f64,
+    /// 64 hex digits sealing phone and ID numbers at rest and keying their lookup hashes
+    /// (`ONEGRID_SECRET_KEY`). Without it, SQLite keeps a generated one in `DATA/secret.key`;
+    /// PostgreSQL requires it (every server of one database must share it).
+    pub secret_key: Option<Secret>,
+    /// The account policy (`[policy]`): password length and classes, lockout, session
+    /// timeouts, retention. The defaults are the floor of 等保 level 3; lower values are refused.
+    pub policy: onegrid_domain::access::PasswordPolicy,
 }
 
 impl Default for Config {
@@ -57,6 +64,8 @@ impl Default for Config {
             log: "info,sqlx=warn,tower_http=info".to_owned(),
             sweep_seconds: 60,
             yellow_share: 0.8,
+            secret_key: None,
+            policy: onegrid_domain::access::PasswordPolicy::default(),
         }
     }
 }
@@ -109,19 +118,30 @@ impl Config {
         format!(
             "# onegrid.toml — every key may also be set as ONEGRID_<KEY> in the environment.\n\
              # database_url = \"postgres://user:password@127.0.0.1/onegrid\"  # wins over data\n\
-             # replica_url = \"postgres://user:password@10.0.0.2/onegrid\"  # figures, reports\n{body}"
+             # replica_url = \"postgres://user:password@10.0.0.2/onegrid\"  # figures, reports\n\
+             # secret_key = \"…64 hex digits…\"  # openssl rand -hex 32; required with PostgreSQL\n{body}"
         )
     }
 }
 
 fn toml_lines(config: &Config) -> String {
+    let policy = &config.policy;
     format!(
-        "data = {:?}\naddr = {:?}\nlog = {:?}\nsweep_seconds = {}\nyellow_share = {:?}\n",
+        "data = {:?}\naddr = {:?}\nlog = {:?}\nsweep_seconds = {}\nyellow_share = {:?}\n\n\
+         [policy]\nmin_length = {}\nmin_classes = {}\nmax_failures = {}\nlock_minutes = {}\n\
+         idle_minutes = {}\nabsolute_hours = {}\nretention_days = {}\n",
         config.data.display().to_string(),
         config.addr,
         config.log,
         config.sweep_seconds,
-        config.yellow_share
+        config.yellow_share,
+        policy.min_length,
+        policy.min_classes,
+        policy.max_failures,
+        policy.lock_minutes,
+        policy.idle_minutes,
+        policy.absolute_hours,
+        policy.retention_days,
     )
 }
 

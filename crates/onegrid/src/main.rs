@@ -125,6 +125,58 @@ enum Command {
     /// The rollups behind the figures.
     #[command(subcommand)]
     Rollup(RollupCommand),
+    /// Accounts and the roles they hold.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for other systems.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account: `onegrid user create NAME --role ROLE[,ROLE…] --scope CODE`. Roles may
+    /// carry their own scope (`grid_worker@140702001001001`). Without --password-stdin a random
+    /// password is printed; administrators get a TOTP secret, printed once.
+    Create {
+        login: String,
+        /// Role ids, comma-separated: grid_worker community_staff centre_intake
+        /// centre_dispatcher centre_lead unit_handler leader procurator enforcement_supervisor
+        /// system_admin security_admin audit_admin resident.
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<String>,
+        /// A region code, or a unit (`140702:urban_management`), for roles without their own.
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// The name shown (the login when absent).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lift the lock on an account.
+    Unlock { login: String },
+    /// Turn on a TOTP second factor and print its secret.
+    Totp { login: String },
+    /// List the accounts and their roles.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token that acts as account NAME; prints the token as its last word.
+    Create {
+        login: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: Option<String>,
+        /// Narrow the account's roles to this region or unit.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,7 +302,56 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     let store = onegrid_store::open_with(&config.location(), &config.open_options())
         .await
         .context("opening the store")?;
-    Ok(App::load(store).await?)
+    let keys = secret_keys(config)?;
+    let settings = onegrid_app::access::AccessSettings::new(keys, config.policy.clone());
+    Ok(App::load(store).await?.with_access(settings)?)
+}
+
+/// The configured key; for SQLite without one, the key kept beside the database (made on first
+/// start, readable by the owner only).
+fn secret_keys(config: &Config) -> anyhow::Result<onegrid_app::secrets::Keys> {
+    if let Some(key) = &config.secret_key
+        && !key.0.trim().is_empty()
+    {
+        return Ok(onegrid_app::secrets::Keys::parse(&key.0)?);
+    }
+    let onegrid_store::Location::Directory(dir) = config.location() else {
+        bail!(
+            "secret_key is required with PostgreSQL (every server of one database shares it): \
+             set ONEGRID_SECRET_KEY to 64 hex digits, e.g. from `openssl rand -hex 32`"
+        );
+    };
+    let path = dir.join("secret.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return onegrid_app::secrets::Keys::parse(&text)
+            .with_context(|| format!("reading {}", path.display()));
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let hex: String = onegrid_app::secrets::random_bytes::<32>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    write_private(&path, &hex)?;
+    tracing::warn!(
+        path = %path.display(),
+        "no secret_key configured: generated one beside the database; back it up with the \
+         data (sealed phone and ID numbers cannot be read without it)"
+    );
+    Ok(onegrid_app::secrets::Keys::parse(&hex)?)
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<std::process::ExitCode> {
@@ -402,6 +503,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             let counted = app.rebuild_rollups().await?;
             eprintln!("rollups rebuilt from {counted} cases");
         }
+        Command::User(command) => user_command(&app, command).await?,
+        Command::Token(TokenCommand::Create { login, name, scope }) => {
+            let system = onegrid_app::access::Principal::system();
+            let name = name.unwrap_or_else(|| format!("{login} API"));
+            let grant = app
+                .create_token(&system, &login, &name, scope.as_deref())
+                .await?;
+            eprintln!(
+                "token {} for {login} (shown once; revoke with `onegrid token revoke {}`)",
+                grant.record.id, grant.record.id
+            );
+            println!("{}", grant.token);
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            app.revoke_token(&onegrid_app::access::Principal::system(), &id)
+                .await?;
+            eprintln!("token {id} revoked");
+        }
         Command::Backup { file } => {
             app.store().backup_to(&file).await?;
             eprintln!("backup written to {}", file.display());
@@ -443,6 +562,19 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
                 "demo city 晋中市 built"
             );
         }
+        let logins = app.demo_accounts().await?;
+        println!("演示账户（每个角色一个，密码相同）：");
+        for login in &logins {
+            let totp = login
+                .totp_secret
+                .as_deref()
+                .map(|s| format!("  TOTP {s}"))
+                .unwrap_or_default();
+            println!(
+                "  {:<30} {:<12} {:<22} 密码 {}{totp}",
+                login.login, login.role_label, login.scope, login.password
+            );
+        }
     }
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
@@ -459,6 +591,83 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
     sweeper.abort();
     worker.abort();
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn user_command(app: &App, command: UserCommand) -> anyhow::Result<()> {
+    use onegrid_app::access::{Principal, parse_assignment_list};
+    let system = Principal::system();
+    let account_id = |login: String| async move {
+        app.store()
+            .account_by_login(&login)
+            .await?
+            .map(|a| a.id)
+            .with_context(|| format!("no account '{login}'"))
+    };
+    match command {
+        UserCommand::Create {
+            login,
+            role,
+            scope,
+            name,
+            password_stdin,
+        } => {
+            let assignments = parse_assignment_list(&role, &scope)?;
+            let (password, shown) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (onegrid_app::secrets::random_password(), true)
+            };
+            let administrator = assignments.iter().any(|a| a.role.is_administrator());
+            let account = app
+                .create_account(
+                    &system,
+                    &login,
+                    name.as_deref().unwrap_or(&login),
+                    Some(&password),
+                    assignments,
+                )
+                .await?;
+            println!("account {} created: {}", account.login, account.id);
+            if shown {
+                println!("password: {password}");
+            }
+            if administrator {
+                let secret = app.enroll_totp(&system, &account.id).await?;
+                println!(
+                    "TOTP (required for administrators): {}",
+                    onegrid_app::secrets::totp_uri(&secret, &account.login)
+                );
+            }
+        }
+        UserCommand::Unlock { login } => {
+            let id = account_id(login.clone()).await?;
+            app.unlock_account(&system, &id).await?;
+            println!("{login} unlocked");
+        }
+        UserCommand::Totp { login } => {
+            let id = account_id(login.clone()).await?;
+            let secret = app.enroll_totp(&system, &id).await?;
+            println!("{}", onegrid_app::secrets::totp_uri(&secret, &login));
+        }
+        UserCommand::List => {
+            for account in app.store().accounts(10_000).await? {
+                let roles: Vec<String> = account
+                    .assignments
+                    .iter()
+                    .map(|a| format!("{}@{}", a.role, a.scope))
+                    .collect();
+                println!(
+                    "{}\t{}\t{}",
+                    account.login,
+                    account.display_name,
+                    roles.join(",")
+                );
+            }
+        }
+    }
     Ok(())
 }
 
@@ -510,6 +719,20 @@ async fn copy(from: &Path, to: &str) -> anyhow::Result<std::process::ExitCode> {
         .await
         .with_context(|| format!("copying {} to PostgreSQL", from.display()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
+    // Phone and ID numbers were sealed with the source's key: the PostgreSQL servers need it.
+    let dir = if from.is_dir() {
+        from.to_owned()
+    } else {
+        from.parent().map(Path::to_owned).unwrap_or_default()
+    };
+    let key_file = dir.join("secret.key");
+    if key_file.is_file() {
+        eprintln!(
+            "the copied contacts are sealed with the key in {}: give every server of the new \
+             database that key as ONEGRID_SECRET_KEY (or secret_key)",
+            key_file.display()
+        );
+    }
     let rows: u64 = report.tables.iter().map(|t| t.target).sum();
     eprintln!(
         "copied {rows} rows in {} tables, {} records verified, in {:.1} s",

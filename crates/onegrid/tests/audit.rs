@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{onegrid, request, seed_small_city, start_server};
+use common::{make_token, onegrid, request, seed_small_city, start_server};
 use sqlx::{Connection, SqliteConnection};
 
 #[test]
@@ -11,11 +11,22 @@ fn audit_verify_exits_non_zero_naming_the_record_edited_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     seed_small_city(&data);
+    let auth = format!(
+        "Bearer {}",
+        make_token(&data, "hotline", "centre_intake@140702")
+    );
     let (mut server, address) = start_server(&data, &[], &[]);
     for n in 0..3 {
         let body =
             format!(r#"{{"description":"第{n}件","grid":"140702001001001","channel":"hotline"}}"#);
-        let (status, answer) = request(&address, "POST", "/api/v1/cases", &[], &body).unwrap();
+        let (status, answer) = request(
+            &address,
+            "POST",
+            "/api/v1/cases",
+            &[("Authorization", &auth)],
+            &body,
+        )
+        .unwrap();
         assert_eq!(status, 201, "{answer}");
     }
     server.kill().unwrap();
@@ -28,14 +39,15 @@ fn audit_verify_exits_non_zero_naming_the_record_edited_in_the_file() {
     );
     let report: serde_json::Value = serde_json::from_slice(&intact.stdout).unwrap();
     assert_eq!(report["intact"], true);
-    assert_eq!(report["records"], 3);
+    // Three cases, and the security events of making the account and its token.
+    assert_eq!(report["records"], 3 + 2);
 
     let file = data.join("onegrid.sqlite3");
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let mut conn = SqliteConnection::connect(&format!("sqlite://{}", file.display()))
             .await
             .unwrap();
-        sqlx::query("UPDATE records SET actor = '别人' WHERE seq = 2")
+        sqlx::query("UPDATE records SET actor = '别人' WHERE county_code = '140702' AND seq = 2")
             .execute(&mut conn)
             .await
             .unwrap();
@@ -52,9 +64,20 @@ fn backup_while_serving_and_restore_into_an_empty_directory() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     seed_small_city(&data);
+    let auth = format!(
+        "Bearer {}",
+        make_token(&data, "hotline", "centre_intake@140702")
+    );
     let (mut server, address) = start_server(&data, &[], &[]);
     let body = r#"{"description":"备份前的事件","grid":"140702001001001","channel":"hotline"}"#;
-    let (status, _) = request(&address, "POST", "/api/v1/cases", &[], body).unwrap();
+    let (status, _) = request(
+        &address,
+        "POST",
+        "/api/v1/cases",
+        &[("Authorization", &auth)],
+        body,
+    )
+    .unwrap();
     assert_eq!(status, 201);
     let backup = dir.path().join("backup.sqlite3");
     let out = onegrid(&data).arg("backup").arg(&backup).output().unwrap();
@@ -86,9 +109,17 @@ fn backup_while_serving_and_restore_into_an_empty_directory() {
     let verified = onegrid(&fresh).args(["audit", "verify"]).output().unwrap();
     assert!(verified.status.success());
     let report: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
-    assert_eq!(report["records"], 1);
+    // The case, and the security events of making the account and its token.
+    assert_eq!(report["records"], 1 + 2);
     let (mut restored, address) = start_server(&fresh, &[], &[]);
-    let (status, list) = request(&address, "GET", "/api/v1/cases", &[], "").unwrap();
+    let (status, list) = request(
+        &address,
+        "GET",
+        "/api/v1/cases",
+        &[("Authorization", &auth)],
+        "",
+    )
+    .unwrap();
     assert_eq!(status, 200);
     assert!(list.contains("备份前的事件"), "{list}");
     restored.kill().unwrap();

@@ -16,7 +16,7 @@ async fn a_sqlite_city_copied_to_postgres_answers_the_same_and_verifies() {
     };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (before_dashboard, before_cases, before_records) = {
+    let (before_dashboard, before_cases) = {
         let app = city::sqlite_city(&data).await;
         let reported = city::cases_in_many_states(&app).await;
         let dashboard = city::dashboard(&app).await;
@@ -26,12 +26,28 @@ async fn a_sqlite_city_copied_to_postgres_answers_the_same_and_verifies() {
         );
         let cases = city::all_cases(&app).await;
         assert_eq!(cases.as_array().unwrap().len(), reported);
-        let records = app.store().record_count().await.unwrap();
-        (dashboard, cases, records)
+        (dashboard, cases)
+    };
+
+    // An account with a token, made by the command line, its secrets sealed with the key the
+    // data directory keeps beside the store (as the binary makes it on first start).
+    std::fs::write(data.join("secret.key"), city::SECRET_KEY).unwrap();
+    let data_arg = data.display().to_string();
+    city::make_token(
+        &["--data", &data_arg],
+        "copy-clerk",
+        "centre_intake@140700,audit_admin@140700",
+    );
+
+    // Creating them appended security events to the record.
+    let before_records = {
+        let app = city::app_at(&Location::Directory(data.clone())).await;
+        app.store().record_count().await.unwrap()
     };
 
     // From the data directory.
     let out = city::onegrid()
+        .env_remove("ONEGRID_SECRET_KEY")
         .args(["copy", "--from"])
         .arg(&data)
         .args(["--to", &database.url])
@@ -39,6 +55,10 @@ async fn a_sqlite_city_copied_to_postgres_answers_the_same_and_verifies() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("secret.key") && stderr.contains("ONEGRID_SECRET_KEY"),
+        "the key the contacts are sealed with is named: {stderr}"
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let tables = report["tables"].as_array().unwrap();
     for table in tables {
@@ -56,6 +76,12 @@ async fn a_sqlite_city_copied_to_postgres_answers_the_same_and_verifies() {
     assert_eq!(count("records"), before_records);
     assert_eq!(count("idempotency_keys"), 1);
     assert_eq!(count("attachments"), 1);
+    assert_eq!(count("api_tokens"), 1);
+    assert_eq!(count("assignments"), 2);
+    assert!(
+        count("jobs") >= 9,
+        "a deadline check for each case at least"
+    );
     assert!(count("checkpoints") >= 1);
     assert!(count("rollups") > 0);
     assert_eq!(report["records_verified"], before_records);

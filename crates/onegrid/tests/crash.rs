@@ -13,13 +13,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{request, seed_small_city, start_server};
+use common::{make_token, request, seed_small_city, start_server};
 
 const KILLS: usize = 20;
 const WRITERS: usize = 4;
 
-fn seed(data: &Path) {
+/// The small city, and a token of an account that reports for another network, lists the
+/// cases and verifies the record.
+fn seed(data: &Path) -> String {
     seed_small_city(data);
+    let token = make_token(data, "crash", "centre_intake@140700,audit_admin@140700");
+    format!("Bearer {token}")
 }
 
 fn start(data: &Path, fault: bool) -> (Child, String) {
@@ -31,12 +35,12 @@ fn start(data: &Path, fault: bool) -> (Child, String) {
     start_server(data, &[], env)
 }
 
-fn post_case(address: &str, key: &str) -> std::io::Result<(u16, String)> {
+fn post_case(address: &str, auth: &str, key: &str) -> std::io::Result<(u16, String)> {
     request(
         address,
         "POST",
         "/api/v1/cases",
-        &[("Idempotency-Key", key)],
+        &[("Idempotency-Key", key), ("Authorization", auth)],
         &case_body(key),
     )
 }
@@ -63,6 +67,7 @@ struct Ledger {
 /// Runs writers against the server until it is killed after `run_for`.
 fn load_then_kill(
     address: &str,
+    auth: &str,
     child: &mut Child,
     cycle: usize,
     run_for: Duration,
@@ -72,6 +77,7 @@ fn load_then_kill(
     let mut writers = Vec::new();
     for writer in 0..WRITERS {
         let address = address.to_owned();
+        let auth = auth.to_owned();
         let stop = Arc::clone(&stop);
         let ledger = Arc::clone(ledger);
         writers.push(std::thread::spawn(move || {
@@ -79,7 +85,7 @@ fn load_then_kill(
             while !stop.load(Ordering::Relaxed) {
                 let key = format!("crash-{cycle}-{writer}-{n}");
                 n += 1;
-                match post_case(&address, &key) {
+                match post_case(&address, &auth, &key) {
                     Ok((201, body)) => {
                         ledger.lock().unwrap().acked.insert(key, id_of(&body));
                     }
@@ -102,7 +108,7 @@ fn load_then_kill(
 }
 
 /// Every case in the store, by the key in its description.
-fn all_cases(address: &str) -> BTreeMap<String, Vec<String>> {
+fn all_cases(address: &str, auth: &str) -> BTreeMap<String, Vec<String>> {
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -110,7 +116,8 @@ fn all_cases(address: &str) -> BTreeMap<String, Vec<String>> {
             Some(c) => format!("/api/v1/cases?limit=500&cursor={c}"),
             None => "/api/v1/cases?limit=500".to_owned(),
         };
-        let (status, body) = request(address, "GET", &path, &[], "").unwrap();
+        let (status, body) =
+            request(address, "GET", &path, &[("Authorization", auth)], "").unwrap();
         assert_eq!(status, 200, "{body}");
         let page: serde_json::Value = serde_json::from_str(&body).unwrap();
         for case in page["cases"].as_array().unwrap() {
@@ -132,8 +139,8 @@ fn all_cases(address: &str) -> BTreeMap<String, Vec<String>> {
 }
 
 /// The acknowledged cases that are missing.
-fn lost(address: &str, ledger: &Ledger) -> Vec<String> {
-    let stored = all_cases(address);
+fn lost(address: &str, auth: &str, ledger: &Ledger) -> Vec<String> {
+    let stored = all_cases(address, auth);
     ledger
         .acked
         .iter()
@@ -146,7 +153,7 @@ fn lost(address: &str, ledger: &Ledger) -> Vec<String> {
 fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    seed(&data);
+    let auth = seed(&data);
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     for cycle in 0..KILLS {
         let (mut child, address) = start(&data, false);
@@ -155,30 +162,30 @@ fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
             .into_iter()
             .collect();
         for key in retries {
-            let (status, body) = post_case(&address, &key).unwrap();
+            let (status, body) = post_case(&address, &auth, &key).unwrap();
             assert_eq!(status, 201, "{body}");
             ledger.lock().unwrap().acked.insert(key, id_of(&body));
         }
-        let missing = lost(&address, &ledger.lock().unwrap());
+        let missing = lost(&address, &auth, &ledger.lock().unwrap());
         assert!(
             missing.is_empty(),
             "cycle {cycle}: acknowledged cases lost: {missing:?}"
         );
         let run_for = Duration::from_millis(150 + (cycle as u64 * 37) % 250);
-        load_then_kill(&address, &mut child, cycle, run_for, &ledger);
+        load_then_kill(&address, &auth, &mut child, cycle, run_for, &ledger);
     }
     let (mut child, address) = start(&data, false);
     let retries: Vec<String> = std::mem::take(&mut ledger.lock().unwrap().unanswered)
         .into_iter()
         .collect();
     for key in retries {
-        let (status, body) = post_case(&address, &key).unwrap();
+        let (status, body) = post_case(&address, &auth, &key).unwrap();
         assert_eq!(status, 201, "{body}");
         ledger.lock().unwrap().acked.insert(key, id_of(&body));
     }
     let ledger = ledger.lock().unwrap();
-    let stored = all_cases(&address);
-    assert!(lost(&address, &ledger).is_empty());
+    let stored = all_cases(&address, &auth);
+    assert!(lost(&address, &auth, &ledger).is_empty());
     let doubled: Vec<&String> = stored
         .iter()
         .filter(|(_, ids)| ids.len() > 1)
@@ -195,7 +202,14 @@ fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
         "the load was real: {} cases",
         ledger.acked.len()
     );
-    let (status, body) = request(&address, "GET", "/api/v1/audit/verify", &[], "").unwrap();
+    let (status, body) = request(
+        &address,
+        "GET",
+        "/api/v1/audit/verify",
+        &[("Authorization", &auth)],
+        "",
+    )
+    .unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("\"intact\":true"), "{body}");
     child.kill().unwrap();
@@ -210,20 +224,21 @@ fn sigkill_under_write_load_loses_no_acknowledged_case_and_makes_none_twice() {
 fn the_harness_notices_lost_writes_when_acks_come_before_commits() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    seed(&data);
+    let auth = seed(&data);
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut noticed = Vec::new();
     for cycle in 0..5 {
         let (mut child, address) = start(&data, true);
         load_then_kill(
             &address,
+            &auth,
             &mut child,
             cycle,
             Duration::from_millis(300),
             &ledger,
         );
         let (mut checker, address) = start(&data, false);
-        noticed = lost(&address, &ledger.lock().unwrap());
+        noticed = lost(&address, &auth, &ledger.lock().unwrap());
         checker.kill().unwrap();
         checker.wait().unwrap();
         if !noticed.is_empty() {

@@ -214,13 +214,13 @@ fn serve(url: &str) -> (std::process::Child, String) {
     (child, address)
 }
 
-/// One JSON request over a plain HTTP/1.1 connection.
-fn call(address: &str, method: &str, path: &str, role: &str, body: &str) -> serde_json::Value {
+/// One JSON request over a plain HTTP/1.1 connection, with a bearer token.
+fn call(address: &str, method: &str, path: &str, token: &str, body: &str) -> serde_json::Value {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nx-actor-role: \
-         {role}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAuthorization: \
+         Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
@@ -250,6 +250,11 @@ async fn two_serve_processes_deliver_each_notice_once() {
         return;
     };
     city::seed_regions(&city::app_at(&Location::Postgres(database.url.clone())).await).await;
+    let token = city::make_token(
+        &["--database", &database.url],
+        "jobs-centre",
+        "centre_intake@140700,centre_dispatcher@140700",
+    );
     let (first, first_address) = serve(&database.url);
     let _first = Killed(first);
     let (second, second_address) = serve(&database.url);
@@ -262,28 +267,16 @@ async fn two_serve_processes_deliver_each_notice_once() {
             &second_address
         };
         let body = json!({"description": format!("违章搭建{i}"), "lon": 112.75, "lat": 37.65, "channel": "resident"});
-        let mut case = call(
-            address,
-            "POST",
-            "/api/v1/cases",
-            "grid_worker",
-            &body.to_string(),
-        );
-        for (role, act) in [
-            ("centre_intake", json!({"act": "accept"})),
-            (
-                "centre_intake",
-                json!({"act": "register", "category": "0901"}),
-            ),
-            (
-                "centre_dispatcher",
-                json!({"act": "dispatch", "unit": "140702001:gov"}),
-            ),
+        let mut case = call(address, "POST", "/api/v1/cases", &token, &body.to_string());
+        for act in [
+            json!({"act": "accept"}),
+            json!({"act": "register", "category": "0901"}),
+            json!({"act": "dispatch", "unit": "140702001:gov"}),
         ] {
             let mut act = act;
             act["version"] = case["version"].clone();
             let path = format!("/api/v1/cases/{}/acts", case["id"].as_str().unwrap());
-            case = call(address, "POST", &path, role, &act.to_string());
+            case = call(address, "POST", &path, &token, &act.to_string());
         }
     }
     let mut conn = database.connect().await;

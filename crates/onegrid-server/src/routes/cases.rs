@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use onegrid_app::App;
-use onegrid_app::cases::{Actor, DispatchSuggestion, ReportInput};
+use onegrid_app::cases::{DispatchSuggestion, ReportInput};
 use onegrid_domain::calendar::{Calendar, describe_remaining};
 use onegrid_domain::case::{ActInput, Case, CaseState, Channel, Reporter, legal_acts};
 use onegrid_domain::masking::{mask_name, mask_phone, mask_text};
@@ -17,6 +17,7 @@ use onegrid_store::{CaseFilter, Record};
 use serde_json::Value;
 
 use crate::ApiError;
+use crate::auth::{Auth, ClientAddress, MaybeAuth};
 use crate::wire::{
     AreaLink, AttachmentRef, AuditReport, CaseList, CaseListQuery, CaseResponse, CategoryRef,
     CreateCaseRequest, ErrorBody, MaskedReporter, RecordEntry, StageClock, Suggestion,
@@ -26,30 +27,12 @@ use crate::wire::{
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 const ATTACHMENT_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
 
-/// Until accounts exist (the access issue), callers may name themselves in `X-Actor-Name`
-/// and `X-Actor-Role`; otherwise the act is recorded as the API client's.
-fn actor_from(headers: &HeaderMap, default_role: &str) -> Actor {
-    // Names are Chinese: read the header as UTF-8, not only visible ASCII.
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && v.len() <= 100)
-            .map(str::to_owned)
-    };
-    Actor {
-        name: text("x-actor-name").unwrap_or_else(|| "api".to_owned()),
-        role: text("x-actor-role").unwrap_or_else(|| default_role.to_owned()),
-    }
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|error| ApiError::bad_request(format!("the body is not valid: {error}")))
 }
 
-fn category_ref(app: &App, code: &str) -> Option<CategoryRef> {
+pub(crate) fn category_ref(app: &App, code: &str) -> Option<CategoryRef> {
     let rules = app.rules();
     let (major, minor) = rules.taxonomy.minor(code)?;
     Some(CategoryRef {
@@ -82,6 +65,21 @@ fn stage_clock(
     }
 }
 
+/// An act's fields with any phone or ID number inside their text masked (a note may carry one).
+fn mask_json(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(mask_text(text)),
+        Value::Array(items) => Value::Array(items.iter().map(mask_json).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, value)| (key.clone(), mask_json(value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn record_entry(record: &Record) -> RecordEntry {
     let act_label =
         serde_json::from_value::<onegrid_domain::case::Act>(Value::String(record.act.clone()))
@@ -96,7 +94,7 @@ fn record_entry(record: &Record) -> RecordEntry {
         at: record.at.clone(),
         note: mask_text(&record.note),
         attachments: record.attachments.clone(),
-        details: record.details.clone(),
+        details: mask_json(&record.details),
         seq: record.seq,
         hash: record.hash.clone(),
     }
@@ -144,9 +142,12 @@ pub fn case_response(
         category: case.category.as_deref().and_then(|c| category_ref(app, c)),
         suggested_categories,
         urgency: case.urgency.as_str().to_owned(),
-        reporter: MaskedReporter {
-            name: case.reporter.name.as_deref().map(mask_name),
-            phone: case.reporter.phone.as_deref().map(mask_phone),
+        reporter: {
+            let contact = app.open_contact(case);
+            MaskedReporter {
+                name: contact.name.as_deref().map(mask_name),
+                phone: contact.phone.as_deref().map(mask_phone),
+            }
         },
         attachments: case.attachments.clone(),
         tier: case.tier.as_str().to_owned(),
@@ -178,6 +179,7 @@ pub fn case_response(
         record: records.iter().map(record_entry).collect(),
         created_at: case.created_at,
         updated_at: case.updated_at,
+        tracking_code: None,
     }
 }
 
@@ -193,6 +195,8 @@ pub fn case_response(
 )]
 pub async fn create_case(
     State(app): State<App>,
+    MaybeAuth(principal): MaybeAuth,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -235,13 +239,18 @@ pub async fn create_case(
             .map(|r| Reporter {
                 name: r.name,
                 phone: r.phone,
+                id_number: r.id_number,
+                ..Reporter::default()
             })
             .unwrap_or_default(),
         attachments: request.attachments,
     };
-    let actor = actor_from(&headers, channel.as_str());
-    let (case, replayed) = app.report_case(input, &actor, key.as_deref()).await?;
-    let body = case_response(&app, &case, &[], &[]);
+    let reported = app
+        .report_case_as(principal.as_ref(), input, key.as_deref(), &address)
+        .await?;
+    let (case, replayed) = (reported.case, reported.replayed);
+    let mut body = case_response(&app, &case, &[], &[]);
+    body.tracking_code = reported.tracking_code;
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     response.headers_mut().insert(
         header::LOCATION,
@@ -270,8 +279,8 @@ pub async fn create_case(
 )]
 pub async fn act(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(id): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<CaseResponse>, ApiError> {
     let mut value: Value = parse_json(&body)?;
@@ -288,8 +297,7 @@ pub async fn act(
     }
     let input: ActInput = serde_json::from_value(value)
         .map_err(|error| ApiError::unprocessable(format!("act: {error}")))?;
-    let actor = actor_from(&headers, "api");
-    let case = app.act_on_case(&id, version, input, &actor).await?;
+    let case = app.act_on_case_as(&principal, &id, version, input).await?;
     Ok(Json(case_response(&app, &case, &[], &[])))
 }
 
@@ -301,9 +309,10 @@ pub async fn act(
 )]
 pub async fn get_case(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<CaseResponse>, ApiError> {
-    let view = app.case_view(&id).await?;
+    let view = app.case_view_as(&principal, &id).await?;
     Ok(Json(case_response(
         &app,
         &view.case,
@@ -312,7 +321,11 @@ pub async fn get_case(
     )))
 }
 
-fn parse_time(text: &str, end_of_day: bool, field: &str) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn parse_time(
+    text: &str,
+    end_of_day: bool,
+    field: &str,
+) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&Utc));
     }
@@ -342,8 +355,54 @@ fn parse_time(text: &str, end_of_day: bool, field: &str) -> Result<DateTime<Utc>
 )]
 pub async fn list_cases(
     State(app): State<App>,
+    Auth(principal): Auth,
     Query(query): Query<CaseListQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
+    let filter = case_filter(&query)?;
+    let page = app
+        .list_cases_as(
+            &principal,
+            &filter,
+            query.cursor.as_deref(),
+            query.limit.unwrap_or(50),
+        )
+        .await?;
+    Ok(Json(CaseList {
+        cases: page
+            .cases
+            .iter()
+            .map(|case| case_response(&app, case, &[], &[]))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The case list as CSV (masked), for the roles that may export; the export is recorded.
+#[utoipa::path(
+    get, path = "/api/v1/cases/export.csv", params(CaseListQuery),
+    responses((status = 200, description = "CSV, UTF-8 with BOM"), (status = 403, body = ErrorBody))
+)]
+pub async fn export_cases(
+    State(app): State<App>,
+    Auth(principal): Auth,
+    Query(query): Query<CaseListQuery>,
+) -> Result<Response, ApiError> {
+    let filter = case_filter(&query)?;
+    let text = app.export_cases_as(&principal, &filter).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"cases.csv\"".to_owned(),
+            ),
+        ],
+        format!("\u{feff}{text}"),
+    )
+        .into_response())
+}
+
+fn case_filter(query: &CaseListQuery) -> Result<CaseFilter, ApiError> {
     let bad =
         |field: &str, e: &dyn std::fmt::Display| ApiError::bad_request(format!("{field}: {e}"));
     let region = match (query.region.as_deref(), query.grid.as_deref()) {
@@ -391,18 +450,9 @@ pub async fn list_cases(
             .as_deref()
             .map(|t| parse_time(t, true, "to"))
             .transpose()?,
+        scope: None,
     };
-    let page = app
-        .list_cases(&filter, query.cursor.as_deref(), query.limit.unwrap_or(50))
-        .await?;
-    Ok(Json(CaseList {
-        cases: page
-            .cases
-            .iter()
-            .map(|case| case_response(&app, case, &[], &[]))
-            .collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(filter)
 }
 
 /// Stores a photo or document by its content hash.
@@ -413,9 +463,23 @@ pub async fn list_cases(
 )]
 pub async fn upload_attachment(
     State(app): State<App>,
+    MaybeAuth(principal): MaybeAuth,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<AttachmentRef>), ApiError> {
+    // The public may send photos with their reports, as often as they may report.
+    if principal.is_none()
+        && let Err(wait) = app.limiter().check(
+            &format!("public-upload:{address}"),
+            app.access().public_report_rate,
+        )
+    {
+        return Err(onegrid_app::AppError::RateLimited {
+            retry_after_seconds: wait,
+        }
+        .into());
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -436,6 +500,7 @@ pub async fn upload_attachment(
                 ATTACHMENT_TYPES.join(", ")
             ),
             details: Value::Null,
+            retry_after: None,
         });
     }
     if body.is_empty() {
@@ -450,22 +515,18 @@ pub async fn upload_attachment(
     Ok((StatusCode::CREATED, Json(AttachmentRef { hash, size })))
 }
 
-/// An attachment's bytes.
+/// An attachment of a case the caller may read.
 #[utoipa::path(
-    get, path = "/api/v1/attachments/{hash}",
-    params(("hash" = String, Path, description = "SHA-256 of the content")),
+    get, path = "/api/v1/cases/{id}/attachments/{hash}",
+    params(("id" = String, Path, description = "case id"), ("hash" = String, Path, description = "SHA-256 of the content")),
     responses((status = 200, description = "the bytes"), (status = 404, body = ErrorBody))
 )]
 pub async fn get_attachment(
     State(app): State<App>,
-    Path(hash): Path<String>,
+    Auth(principal): Auth,
+    Path((id, hash)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let attachment = app
-        .store()
-        .attachment(&hash)
-        .await
-        .map_err(onegrid_app::AppError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("attachment {hash} not found")))?;
+    let attachment = app.case_attachment_as(&principal, &id, &hash).await?;
     Ok((
         [
             (header::CONTENT_TYPE, attachment.content_type),
@@ -487,7 +548,15 @@ pub async fn taxonomy(State(app): State<App>) -> Json<Value> {
 
 /// Verifies the whole full-process record.
 #[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, body = AuditReport)))]
-pub async fn verify_audit(State(app): State<App>) -> Result<Json<AuditReport>, ApiError> {
+pub async fn verify_audit(
+    State(app): State<App>,
+    Auth(principal): Auth,
+) -> Result<Json<AuditReport>, ApiError> {
+    if !principal.holds(onegrid_domain::access::Capability::ReadAudit) {
+        return Err(ApiError::forbidden(
+            "only the audit administrator verifies the record",
+        ));
+    }
     let report = app.verify_audit().await?;
     Ok(Json(AuditReport {
         intact: report.is_intact(),

@@ -13,7 +13,9 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::ApiError;
+use crate::auth::Auth;
 use crate::wire::ErrorBody;
+use onegrid_domain::access::Capability;
 
 /// The period and options of a figures, ranking or report request.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -53,10 +55,13 @@ fn region(code: &str) -> Result<RegionCode, ApiError> {
 )]
 pub async fn region_figures(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(code): Path<String>,
     Query(query): Query<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let figures = app.region_figures(&region(&code)?, period(&query)?).await?;
+    let region = region(&code)?;
+    app.authorize_region(&principal, Capability::ReadReports, &region)?;
+    let figures = app.region_figures(&region, period(&query)?).await?;
     Ok(Json(serde_json::to_value(figures).unwrap_or(Value::Null)))
 }
 
@@ -67,9 +72,11 @@ pub async fn region_figures(
 )]
 pub async fn ranking(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(code): Path<String>,
     Query(query): Query<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    app.authorize_region(&principal, Capability::ReadReports, &region(&code)?)?;
     let by = match (&query.by, &query.weights) {
         (Some(figure), _) => RankBy::Figure(figure.clone()),
         (None, Some(weights)) => {
@@ -100,11 +107,29 @@ pub async fn ranking(
 )]
 pub async fn report(
     State(app): State<App>,
+    Auth(principal): Auth,
     Path(code): Path<String>,
     Query(query): Query<PeriodQuery>,
 ) -> Result<Response, ApiError> {
-    let report = app.report(&region(&code)?, period(&query)?).await?;
-    Ok(match query.format.as_deref().unwrap_or("json") {
+    let region = region(&code)?;
+    let format = query.format.as_deref().unwrap_or("json");
+    // Reading a report on screen is a read; taking it away as a file is an export.
+    let exporting = matches!(format, "csv" | "xlsx");
+    let capability = if exporting {
+        Capability::ExportReports
+    } else {
+        Capability::ReadReports
+    };
+    app.authorize_region(&principal, capability, &region)?;
+    let report = app.report(&region, period(&query)?).await?;
+    if exporting {
+        app.record_export(
+            &principal,
+            &format!("{} 报表 {}–{} ({format})", region, query.from, query.to),
+        )
+        .await?;
+    }
+    Ok(match format {
         "json" => Json(serde_json::to_value(&report).unwrap_or(Value::Null)).into_response(),
         "text" => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -125,6 +150,7 @@ pub async fn report(
                     code: "internal",
                     message: "内部错误，请稍后再试 (internal error)".to_owned(),
                     details: Value::Null,
+                    retry_after: None,
                 }
             })?;
             let filename = format!(

@@ -17,8 +17,21 @@ use tower::ServiceExt;
 
 pub struct TestServer {
     pub app: App,
+    /// A bearer token of the tester, who holds every working role over the test city (and
+    /// picks one per request with `x-acting-role`).
+    pub token: String,
     _dir: tempfile::TempDir,
 }
+
+/// The units the tester handles cases for.
+pub const TEST_UNITS: [&str; 6] = [
+    "140702:城管局",
+    "140702:gov",
+    "140702001:gov",
+    "140702001001:gov",
+    "140702001001001:gov",
+    "140700:gov",
+];
 
 pub const DIVISIONS: &str = "code,name,parent_code,level
 140000,山西省,,province
@@ -55,7 +68,51 @@ pub async fn server() -> TestServer {
         };
         app.import_areas(text, &options).await.unwrap();
     }
-    TestServer { app, _dir: dir }
+    let token = tester_token(&app).await;
+    TestServer {
+        app,
+        token,
+        _dir: dir,
+    }
+}
+
+/// Makes the tester's account and a token for it.
+async fn tester_token(app: &App) -> String {
+    let mut roles: Vec<String> = [
+        "grid_worker@140702001001001",
+        "community_staff@140702001001",
+        "centre_intake@140700",
+        "centre_dispatcher@140700",
+        "centre_lead@140700",
+        "leader@140700",
+    ]
+    .iter()
+    .map(|r| (*r).to_owned())
+    .collect();
+    let departments: Vec<String> = app
+        .rules()
+        .taxonomy
+        .departments
+        .iter()
+        .map(|d| d.kind.clone())
+        .collect();
+    for unit in TEST_UNITS {
+        roles.push(format!("unit_handler@{unit}"));
+    }
+    for kind in departments {
+        roles.push(format!("unit_handler@140702:{kind}"));
+        roles.push(format!("unit_handler@140700:{kind}"));
+        roles.push(format!("unit_handler@140702001:{kind}"));
+    }
+    let system = onegrid_app::access::Principal::system();
+    let assignments = onegrid_app::access::parse_assignment_list(&roles, "").unwrap();
+    app.create_account(&system, "li", "李网格", Some("Tester#2026x"), assignments)
+        .await
+        .unwrap();
+    app.create_token(&system, "li", "tests", None)
+        .await
+        .unwrap()
+        .token
 }
 
 /// One request through the router: status, JSON body (or null) and headers.
@@ -67,7 +124,17 @@ pub async fn call(
     headers: &[(&str, &str)],
 ) -> (StatusCode, Value, HeaderMap) {
     let mut request = Request::builder().method(method).uri(uri);
+    // The tester's token unless the test brings its own credential (or none: `anonymous`).
+    let brings_own = headers.iter().any(|(name, _)| {
+        name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+    });
+    if !brings_own {
+        request = request.header("authorization", format!("Bearer {}", server.token));
+    }
     for (name, value) in headers {
+        if name.eq_ignore_ascii_case("authorization") && *value == "anonymous" {
+            continue;
+        }
         request = request.header(*name, *value);
     }
     let request = match body {
@@ -104,7 +171,7 @@ pub async fn act_as(server: &TestServer, case: Value, role: &str, mut fields: Va
         "POST",
         &uri,
         Some(fields),
-        &[("x-actor-role", role)],
+        &[("x-acting-role", role)],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{next}");
@@ -116,4 +183,22 @@ pub fn today() -> String {
     (chrono::Utc::now() + chrono::Duration::hours(8))
         .format("%Y-%m-%d")
         .to_string()
+}
+
+/// A token of a new account holding `roles` (`role@scope`).
+pub async fn token_for(server: &TestServer, login: &str, roles: &[&str]) -> String {
+    let system = onegrid_app::access::Principal::system();
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    let assignments = onegrid_app::access::parse_assignment_list(&roles, "").unwrap();
+    server
+        .app
+        .create_account(&system, login, login, Some("Tester#2026x"), assignments)
+        .await
+        .unwrap();
+    server
+        .app
+        .create_token(&system, login, "tests", None)
+        .await
+        .unwrap()
+        .token
 }

@@ -318,15 +318,51 @@ pub async fn all_cases(app: &App) -> Value {
     Value::Array(out)
 }
 
-/// `onegrid` with the environment's own settings removed.
+/// The secret key the stories give every process (PostgreSQL requires one, shared by every
+/// server of a database).
+pub const SECRET_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// `onegrid` with the environment's own settings removed, and the stories' secret key.
 pub fn onegrid() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_onegrid"));
     command
         .env_remove("ONEGRID_DATA")
         .env_remove("ONEGRID_DATABASE_URL")
         .env_remove("ONEGRID_REPLICA_URL")
+        .env("ONEGRID_SECRET_KEY", SECRET_KEY)
         .env("ONEGRID_LOG", "error");
     command
+}
+
+/// An account holding `roles` (`role@scope`, comma-separated) and an API token for it, made
+/// through the command line on the store `store_args` names; the token.
+pub fn make_token(store_args: &[&str], login: &str, roles: &str) -> String {
+    let out = onegrid()
+        .args(store_args)
+        .args(["user", "create", login, "--role", roles])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = onegrid()
+        .args(store_args)
+        .args(["token", "create", login])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .expect("the token is the last word")
+        .to_owned()
 }
 
 /// Keeps a store alive for the length of a story.

@@ -60,6 +60,35 @@ pub fn seed_small_city(data: &Path) {
     );
 }
 
+/// Makes an account holding `roles` (`role@scope`, comma-separated) and an API token for it,
+/// through the command line; returns the token (the last word `token create` prints).
+pub fn make_token(data: &Path, login: &str, roles: &str) -> String {
+    let out = onegrid(data)
+        .args(["user", "create", login, "--role", roles])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = onegrid(data)
+        .args(["token", "create", login])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .expect("the token is the last word")
+        .to_owned()
+}
+
 /// Starts `onegrid serve` on a free port with extra environment and arguments; returns the
 /// child and its address, read from the banner it prints.
 pub fn start_server(data: &Path, args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
