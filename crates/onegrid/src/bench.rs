@@ -121,6 +121,11 @@ pub enum BenchCommand {
         /// asked at least 3 times and at most `repeat` times).
         #[arg(long, default_value_t = 20.0)]
         sqlite_seconds: f64,
+        /// Ask the rollups' questions again over the store an earlier run kept in DIR
+        /// (`--keep`), without generating anything or asking SQLite: to compare two builds
+        /// on the same data, one after the other.
+        #[arg(long)]
+        retime: bool,
     },
     /// The same figures on PostgreSQL: after `bench figures --keep --dir DIR`, builds the demo
     /// city in the empty database at URL, loads DIR's rollup rows into it (COPY), and asks
@@ -208,6 +213,7 @@ pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
             seed,
             repeat,
             sqlite_seconds,
+            retime,
         } => {
             figures::run(figures::Options {
                 cases,
@@ -216,6 +222,7 @@ pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
                 seed,
                 repeat: repeat.max(1),
                 sqlite_seconds,
+                retime,
             })
             .await
         }
@@ -1273,6 +1280,7 @@ mod figures {
         pub seed: u64,
         pub repeat: usize,
         pub sqlite_seconds: f64,
+        pub retime: bool,
     }
 
     /// A grid and the areas above it.
@@ -1644,10 +1652,146 @@ mod figures {
             .unwrap_or(0)
     }
 
+    /// The questions of every kind (level × period), `repeat` of each, drawn from `seed`.
+    fn questions(
+        atlas: &onegrid_app::Atlas,
+        grids: &[Grid],
+        options: &Options,
+    ) -> anyhow::Result<Vec<(String, Vec<Question>)>> {
+        // The questions: the city, every county, some townships, some grids; a month, a
+        // quarter, the year.
+        let counties: Vec<String> = atlas
+            .children("140700")
+            .iter()
+            .map(|r| r.code.to_string())
+            .collect();
+        let mut townships: Vec<String> = grids.iter().map(|g| g.township.clone()).collect();
+        townships.dedup();
+        let townships: Vec<String> = townships
+            .iter()
+            .step_by((townships.len() / 12).max(1))
+            .take(12)
+            .cloned()
+            .collect();
+        let some_grids: Vec<String> = grids
+            .iter()
+            .step_by((grids.len() / 12).max(1))
+            .take(12)
+            .map(|g| g.code.clone())
+            .collect();
+        let date = |m: u32, d: u32| NaiveDate::from_ymd_opt(2025, m, d).context("date");
+        let mut months = Vec::new();
+        for m in 1..=12u32 {
+            let to = if m == 12 {
+                date(12, 31)?
+            } else {
+                date(m + 1, 1)?.pred_opt().context("date")?
+            };
+            months.push(Period::new(date(m, 1)?, to)?);
+        }
+        let quarters = vec![
+            Period::new(date(1, 1)?, date(3, 31)?)?,
+            Period::new(date(4, 1)?, date(6, 30)?)?,
+            Period::new(date(7, 1)?, date(9, 30)?)?,
+            Period::new(date(10, 1)?, date(12, 31)?)?,
+        ];
+        let year = vec![Period::new(date(1, 1)?, date(12, 31)?)?];
+        let levels: [(&'static str, Vec<String>); 4] = [
+            ("city", vec!["140700".to_owned()]),
+            ("county", counties),
+            ("township", townships),
+            ("grid", some_grids),
+        ];
+        let periods: [(&'static str, &Vec<Period>); 3] =
+            [("month", &months), ("quarter", &quarters), ("year", &year)];
+        let mut classes: Vec<(String, Vec<Question>)> = Vec::new();
+        let mut pick = SplitMix(options.seed ^ 0x5155_4553_5449_4F4E);
+        for (level, codes) in &levels {
+            for (kind, list) in &periods {
+                let mut questions = Vec::with_capacity(options.repeat);
+                for i in 0..options.repeat {
+                    let code = codes[i % codes.len()].clone();
+                    let period = list[pick.below(list.len())];
+                    let from = period.from.format("%Y-%m-%d").to_string();
+                    let to = period.to.format("%Y-%m-%d").to_string();
+                    let (filter, params) = sql_of(level, &code, &from, &to);
+                    questions.push(Question {
+                        level,
+                        code,
+                        period,
+                        filter,
+                        params,
+                    });
+                }
+                classes.push((format!("{level}/{kind}"), questions));
+            }
+        }
+        Ok(classes)
+    }
+
+    /// The rollups' times for every kind: the counters, then the whole region panel (one
+    /// untimed warm-up per kind), with the counters each question answered.
+    async fn time_rollups(
+        app: &App,
+        classes: &[(String, Vec<Question>)],
+    ) -> anyhow::Result<(
+        serde_json::Map<String, serde_json::Value>,
+        HashMap<(String, NaiveDate, NaiveDate), Counters>,
+    )> {
+        // (i) Through the store's rollups: the counters, then the whole region panel. One
+        // untimed warm-up per kind.
+        let mut results = serde_json::Map::new();
+        let mut answers: HashMap<(String, NaiveDate, NaiveDate), Counters> = HashMap::new();
+        for (class, questions) in classes {
+            let first = &questions[0];
+            app.counters(std::slice::from_ref(&first.code), first.period)
+                .await?;
+            let mut ms = Vec::with_capacity(questions.len());
+            for q in questions {
+                let started = Instant::now();
+                let counters = app
+                    .counters(std::slice::from_ref(&q.code), q.period)
+                    .await?;
+                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                answers.insert((q.code.clone(), q.period.from, q.period.to), counters[0]);
+            }
+            let mut panel_ms = Vec::with_capacity(questions.len());
+            for q in questions {
+                let code = RegionCode::parse(&q.code)?;
+                let started = Instant::now();
+                let figures = app.region_figures(&code, q.period).await?;
+                panel_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                if figures.figures.counters
+                    != answers[&(q.code.clone(), q.period.from, q.period.to)]
+                {
+                    anyhow::bail!(
+                        "region_figures and counters disagree for {class} {}",
+                        q.code
+                    );
+                }
+            }
+            results.insert(
+                class.clone(),
+                serde_json::json!({
+                    "rollups_counters": summary(ms),
+                    "rollups_region_figures": summary(panel_ms),
+                }),
+            );
+            eprintln!("rollups {class} done");
+        }
+        Ok((results, answers))
+    }
+
     pub async fn run(options: Options) -> anyhow::Result<()> {
         let dir = options.dir.clone();
         let db_path = dir.join(onegrid_store::sqlite_file_name());
-        if db_path.exists() {
+        if options.retime && !db_path.exists() {
+            anyhow::bail!(
+                "--retime asks again over a store kept (--keep) in {}, and there is none",
+                dir.display()
+            );
+        }
+        if !options.retime && db_path.exists() {
             anyhow::bail!(
                 "{} already holds a store: give a fresh directory",
                 dir.display()
@@ -1689,6 +1833,19 @@ mod figures {
         grids.sort_by(|a, b| a.code.cmp(&b.code));
         if grids.is_empty() {
             anyhow::bail!("the demo city has no grids");
+        }
+        if options.retime {
+            let classes = questions(&atlas, &grids, &options)?;
+            let (results, _) = time_rollups(&app, &classes).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "benchmark": "figures --retime",
+                    "dir": dir.display().to_string(),
+                    "results": results,
+                }))?
+            );
+            return Ok(());
         }
         let rules = app.rules();
         let minors: Vec<Minor> = rules
@@ -1891,116 +2048,10 @@ mod figures {
              indexes {index_seconds:.1} s; store {store_bytes} bytes"
         );
 
-        // The questions: the city, every county, some townships, some grids; a month, a
-        // quarter, the year.
-        let counties: Vec<String> = atlas
-            .children("140700")
-            .iter()
-            .map(|r| r.code.to_string())
-            .collect();
-        let mut townships: Vec<String> = grids.iter().map(|g| g.township.clone()).collect();
-        townships.dedup();
-        let townships: Vec<String> = townships
-            .iter()
-            .step_by((townships.len() / 12).max(1))
-            .take(12)
-            .cloned()
-            .collect();
-        let some_grids: Vec<String> = grids
-            .iter()
-            .step_by((grids.len() / 12).max(1))
-            .take(12)
-            .map(|g| g.code.clone())
-            .collect();
-        let date = |m: u32, d: u32| NaiveDate::from_ymd_opt(2025, m, d).context("date");
-        let mut months = Vec::new();
-        for m in 1..=12u32 {
-            let to = if m == 12 {
-                date(12, 31)?
-            } else {
-                date(m + 1, 1)?.pred_opt().context("date")?
-            };
-            months.push(Period::new(date(m, 1)?, to)?);
-        }
-        let quarters = vec![
-            Period::new(date(1, 1)?, date(3, 31)?)?,
-            Period::new(date(4, 1)?, date(6, 30)?)?,
-            Period::new(date(7, 1)?, date(9, 30)?)?,
-            Period::new(date(10, 1)?, date(12, 31)?)?,
-        ];
-        let year = vec![Period::new(date(1, 1)?, date(12, 31)?)?];
-        let levels: [(&'static str, Vec<String>); 4] = [
-            ("city", vec!["140700".to_owned()]),
-            ("county", counties),
-            ("township", townships),
-            ("grid", some_grids),
-        ];
-        let periods: [(&'static str, &Vec<Period>); 3] =
-            [("month", &months), ("quarter", &quarters), ("year", &year)];
-        let mut classes: Vec<(String, Vec<Question>)> = Vec::new();
-        let mut pick = SplitMix(options.seed ^ 0x5155_4553_5449_4F4E);
-        for (level, codes) in &levels {
-            for (kind, list) in &periods {
-                let mut questions = Vec::with_capacity(options.repeat);
-                for i in 0..options.repeat {
-                    let code = codes[i % codes.len()].clone();
-                    let period = list[pick.below(list.len())];
-                    let from = period.from.format("%Y-%m-%d").to_string();
-                    let to = period.to.format("%Y-%m-%d").to_string();
-                    let (filter, params) = sql_of(level, &code, &from, &to);
-                    questions.push(Question {
-                        level,
-                        code,
-                        period,
-                        filter,
-                        params,
-                    });
-                }
-                classes.push((format!("{level}/{kind}"), questions));
-            }
-        }
+        let classes = questions(&atlas, &grids, &options)?;
 
-        // (i) Through the store's rollups: the counters, then the whole region panel. One
-        // untimed warm-up per kind.
-        let mut results = serde_json::Map::new();
-        let mut answers: HashMap<(String, NaiveDate, NaiveDate), Counters> = HashMap::new();
-        for (class, questions) in &classes {
-            let first = &questions[0];
-            app.counters(std::slice::from_ref(&first.code), first.period)
-                .await?;
-            let mut ms = Vec::with_capacity(questions.len());
-            for q in questions {
-                let started = Instant::now();
-                let counters = app
-                    .counters(std::slice::from_ref(&q.code), q.period)
-                    .await?;
-                ms.push(started.elapsed().as_secs_f64() * 1000.0);
-                answers.insert((q.code.clone(), q.period.from, q.period.to), counters[0]);
-            }
-            let mut panel_ms = Vec::with_capacity(questions.len());
-            for q in questions {
-                let code = RegionCode::parse(&q.code)?;
-                let started = Instant::now();
-                let figures = app.region_figures(&code, q.period).await?;
-                panel_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-                if figures.figures.counters
-                    != answers[&(q.code.clone(), q.period.from, q.period.to)]
-                {
-                    anyhow::bail!(
-                        "region_figures and counters disagree for {class} {}",
-                        q.code
-                    );
-                }
-            }
-            results.insert(
-                class.clone(),
-                serde_json::json!({
-                    "rollups_counters": summary(ms),
-                    "rollups_region_figures": summary(panel_ms),
-                }),
-            );
-            eprintln!("rollups {class} done");
-        }
+        // (i) Through the store's rollups.
+        let (mut results, answers) = time_rollups(&app, &classes).await?;
 
         // (ii) The same totals as SQL over bench_cases, on the same file.
         let read_options = SqliteConnectOptions::new()

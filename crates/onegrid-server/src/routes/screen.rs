@@ -16,6 +16,7 @@ use onegrid_app::figures::Period;
 use onegrid_app::screen::{Trend, TrendStep};
 use onegrid_app::{App, AppError};
 use onegrid_domain::RegionCode;
+use onegrid_domain::access::Capability;
 use onegrid_domain::masking::mask_text;
 
 use crate::ApiError;
@@ -25,7 +26,6 @@ use crate::wire::{
     AreaLink, ChangeEvent, ErrorBody, OverdueCaseItem, OverdueListResponse, OverdueQuery,
     TrendPoint, TrendQuery, TrendResponse,
 };
-use onegrid_domain::access::Capability;
 
 /// How often an open event stream asks the store whether its region changed. The question
 /// reads one row per county, so many screens may ask it.
