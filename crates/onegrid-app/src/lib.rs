@@ -11,8 +11,10 @@ pub mod divisions;
 mod error;
 pub mod figures;
 pub mod limits;
+pub mod patrol;
 pub mod regions;
 pub mod reports;
+pub mod residents;
 pub mod secrets;
 
 use std::sync::{Arc, RwLock};
