@@ -132,7 +132,7 @@
       const response = await fetch("/api/v1/locate?lon=" + lon + "&lat=" + lat);
       if (response.ok) {
         const place = await response.json();
-        const names = (place.chain || []).filter((l) => l.level !== "province").map((l) => l.name);
+        const names = (place.chain || []).filter((l) => l.level !== "province").map((l) => l.name).reverse();
         text.textContent = "已选位置：" + names.join(" › ");
         showError("err-place", "");
       } else if (response.status === 404) {

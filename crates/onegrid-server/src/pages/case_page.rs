@@ -93,7 +93,7 @@ impl FormKind {
                 true,
                 &[F::Note { required: true }, F::Photos],
             ),
-            Act::VerifyPass => ("核查通过", true, &[F::Note { required: false }, F::Photos]),
+            Act::VerifyPass => ("核查通过", true, &[F::Note { required: false }]),
             Act::VerifyFail => ("核查不通过（返工）", false, &[F::Note { required: true }]),
             Act::Close => ("结案", true, &[F::Note { required: false }]),
             Act::FollowUp => (

@@ -56,11 +56,11 @@ pub async fn home() -> Markup {
 }
 
 async fn city_map(app: &App) -> Markup {
-    let atlas = app.atlas();
-    let city = atlas
-        .all_regions()
-        .filter(|r| r.level() == Level::City && r.is_current())
-        .map(|r| r.code.clone())
+    // The city whose counties have outlines: the one this deployment serves.
+    let counties = app.store().areas(Level::County).await.unwrap_or_default();
+    let city = counties
+        .iter()
+        .filter_map(|area| area.code.parent())
         .min_by_key(ToString::to_string);
     let features: Vec<Value> = match city {
         Some(code) => app.children_outlines(&code).await.unwrap_or_default(),
