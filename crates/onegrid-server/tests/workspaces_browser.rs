@@ -646,7 +646,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         ("handle", "unit_handler"),
         ("report_back", "unit_handler"),
         ("verify_pass", "grid_worker"),
-        ("close", "centre_intake"),
+        ("close", "centre_dispatcher"),
         ("follow_up", "resident"),
     ];
     let expected: Vec<(String, String)> = expected
