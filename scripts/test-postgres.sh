@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command (default: `cargo test --workspace`) with a throwaway PostgreSQL cluster:
-# installs PostgreSQL from Debian when missing, initdb's a cluster in a temporary directory,
+# installs PostgreSQL (and Chromium with chromedriver, for the screen's browser test) from
+# Debian when missing, initdb's a cluster in a temporary directory,
 # starts it on 127.0.0.1 at a free port, exports ONEGRID_TEST_DATABASE_URL (an admin URL; the
 # tests create and drop one database per story), runs the command, and stops and removes the
 # cluster on exit, whatever happens.
@@ -40,6 +41,19 @@ if [ -z "$PG_BIN" ]; then
         say "no initdb/pg_ctl under /usr/lib/postgresql/*/bin after installing"
         exit 1
     fi
+fi
+
+# The screen's browser test drives Debian's headless Chromium through chromedriver; the CJK
+# font makes its screenshots readable.
+if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        say "chromium/chromedriver are not installed and we are not root: apt-get install chromium chromium-driver fonts-wqy-microhei first"
+        exit 1
+    fi
+    say "installing chromium and chromedriver from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
 fi
 
 # initdb and postgres refuse to run as root: run them as the `postgres` OS user then.

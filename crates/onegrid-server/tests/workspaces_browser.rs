@@ -133,7 +133,10 @@ async fn open_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Clien
 struct Server {
     app: App,
     port: u16,
-    running: Option<(tokio::sync::oneshot::Sender<()>, JoinHandle<std::io::Result<()>>)>,
+    running: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        JoinHandle<std::io::Result<()>>,
+    )>,
 }
 
 impl Server {
@@ -183,7 +186,11 @@ impl Server {
             match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
                 Ok(listener) => break listener,
                 Err(error) => {
-                    assert!(Instant::now() < deadline, "rebinding {}: {error}", self.port);
+                    assert!(
+                        Instant::now() < deadline,
+                        "rebinding {}: {error}",
+                        self.port
+                    );
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
@@ -204,10 +211,16 @@ async fn demo_app(dir: &Path) -> App {
 async fn account(app: &App, login: &str, name: &str, roles: &[&str]) -> String {
     let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
     let assignments = parse_assignment_list(&roles, "").unwrap();
-    app.create_account(&Principal::system(), login, name, Some(PASSWORD), assignments)
-        .await
-        .unwrap()
-        .id
+    app.create_account(
+        &Principal::system(),
+        login,
+        name,
+        Some(PASSWORD),
+        assignments,
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 /// Runs `script` in the page until it returns something other than null/false.
@@ -431,7 +444,10 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     screenshots(&browser, "portal-home").await;
     let photo = photo_file(&browser, dir.path(), "scene.png").await;
     let evidence = photo_file(&browser, dir.path(), "evidence.png").await;
-    browser.goto(&format!("{base}/portal/report")).await.unwrap();
+    browser
+        .goto(&format!("{base}/portal/report"))
+        .await
+        .unwrap();
     let description = "小区东门路灯不亮，晚上很黑";
     type_into(&browser, "#description", description).await;
     type_into(&browser, "#name", "张三").await;
@@ -476,7 +492,11 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         (lon - POINT.0).abs() < 0.02 && (lat - POINT.1).abs() < 0.02,
         "clicked {POINT:?}, stored ({lon}, {lat})"
     );
-    let grid = reported.case.grid.clone().expect("the point lies in a grid");
+    let grid = reported
+        .case
+        .grid
+        .clone()
+        .expect("the point lies in a grid");
     assert_eq!(
         app.locate(lon, lat).unwrap().grid.map(|g| g.code),
         Some(grid.clone())
@@ -506,7 +526,11 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         )
         .await
         .unwrap();
-    assert_eq!(selected, json!("1103"), "the suggested category is preselected");
+    assert_eq!(
+        selected,
+        json!("1103"),
+        "the suggested category is preselected"
+    );
     click(&browser, "form[data-act=register] button[type=submit]").await;
     wait_for_state(&browser, "registered").await;
     let unit_choice = browser
@@ -534,8 +558,17 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     .await;
     click(&browser, "form[data-act=sign] button[type=submit]").await;
     wait_for_state(&browser, "handling").await;
-    click(&browser, "details:has(form[data-act=extension_request]) summary").await;
-    type_into(&browser, "form[data-act=extension_request] [name=amount]", "3").await;
+    click(
+        &browser,
+        "details:has(form[data-act=extension_request]) summary",
+    )
+    .await;
+    type_into(
+        &browser,
+        "form[data-act=extension_request] [name=amount]",
+        "3",
+    )
+    .await;
     type_into(
         &browser,
         "form[data-act=extension_request] [name=reason]",
@@ -554,7 +587,12 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         "the extension request to be recorded",
     )
     .await;
-    attach(&browser, "form[data-act=report_back] input[type=file]", &evidence).await;
+    attach(
+        &browser,
+        "form[data-act=report_back] input[type=file]",
+        &evidence,
+    )
+    .await;
     wait_for_js(
         &browser,
         "return document.querySelector('form[data-act=report_back] input[name=attachments]').value",
@@ -578,7 +616,11 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let task = text_of(&browser, &format!("li[data-case-id='{case_id}']")).await;
     assert!(task.contains("待核查"), "{task}");
     screenshots(&browser, "worker-tasks").await;
-    click(&browser, &format!("li[data-case-id='{case_id}'] a.case-link")).await;
+    click(
+        &browser,
+        &format!("li[data-case-id='{case_id}'] a.case-link"),
+    )
+    .await;
     click(&browser, "form[data-act=verify_pass] button[type=submit]").await;
     wait_for_state(&browser, "verified").await;
     browser
@@ -691,7 +733,11 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     type_into(&browser, "#new-login", "sunwu").await;
     type_into(&browser, "#new-name", "孙五").await;
     type_into(&browser, "#new-roles", "mayor@140702").await;
-    click(&browser, "form[hx-post='/ui/admin/accounts'] button[type=submit]").await;
+    click(
+        &browser,
+        "form[hx-post='/ui/admin/accounts'] button[type=submit]",
+    )
+    .await;
     wait_for_js(
         &browser,
         "const e = document.getElementById('err-roles'); return e && e.textContent",
@@ -709,7 +755,11 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     type_into(&browser, "#new-login", "sunwu").await;
     type_into(&browser, "#new-name", "孙五").await;
     type_into(&browser, "#new-roles", "grid_worker@140702201207002").await;
-    click(&browser, "form[hx-post='/ui/admin/accounts'] button[type=submit]").await;
+    click(
+        &browser,
+        "form[hx-post='/ui/admin/accounts'] button[type=submit]",
+    )
+    .await;
     wait_for_js(
         &browser,
         "const f = document.querySelector('.flash'); return f && f.textContent.includes('sunwu')",
@@ -717,7 +767,12 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         "the new account",
     )
     .await;
-    let made = app.store().account_by_login("sunwu").await.unwrap().unwrap();
+    let made = app
+        .store()
+        .account_by_login("sunwu")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(made.assignments.len(), 1);
     assert_eq!(made.assignments[0].role, "grid_worker");
     screenshots(&browser, "admin-accounts").await;
@@ -760,7 +815,10 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         "the grid file's problems",
     )
     .await;
-    assert!(problems.as_u64().unwrap() >= 2, "every problem is listed: {problems}");
+    assert!(
+        problems.as_u64().unwrap() >= 2,
+        "every problem is listed: {problems}"
+    );
     let listed = text_of(&browser, "#grids-result").await;
     assert!(listed.contains("未写入任何数据"), "{listed}");
     assert_eq!(
@@ -806,7 +864,11 @@ async fn a_report_made_offline_is_sent_once_when_the_network_returns() {
         )
         .await
         .unwrap();
-    assert_eq!(kept, json!(true), "the service worker keeps the report page");
+    assert_eq!(
+        kept,
+        json!(true),
+        "the service worker keeps the report page"
+    );
 
     // The network goes away.
     server.stop().await;

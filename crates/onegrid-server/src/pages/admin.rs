@@ -3,7 +3,7 @@
 //! the grid upload, which shows every problem of a GeoJSON file before anything is stored.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -70,12 +70,34 @@ struct AccountsOutcome {
     form: String,
 }
 
+/// How many accounts the page lists at once; the search finds the rest.
+const ACCOUNTS_SHOWN: usize = 100;
+
 async fn accounts_page(
     app: &App,
     viewer: &Viewer,
     outcome: Option<AccountsOutcome>,
+    search: &str,
 ) -> Result<Markup, PageError> {
-    let accounts = app.store().accounts(1000).await.map_err(AppError::from)?;
+    let all = app
+        .store()
+        .accounts(100_000)
+        .await
+        .map_err(AppError::from)?;
+    let search = search.trim();
+    let matching: Vec<&Account> = all
+        .iter()
+        .filter(|a| {
+            search.is_empty()
+                || a.login.contains(search)
+                || a.display_name.contains(search)
+                || a.assignments
+                    .iter()
+                    .any(|r| r.scope.contains(search) || r.role.contains(search))
+        })
+        .collect();
+    let total = matching.len();
+    let accounts: Vec<&Account> = matching.into_iter().take(ACCOUNTS_SHOWN).collect();
     let no_errors = Vec::new();
     let create_errors = match &outcome {
         Some(o) if o.form == "create" => &o.errors,
@@ -118,7 +140,14 @@ async fn accounts_page(
                     }
                 }
                 section.card.wide-card {
-                    h2 { "账号（" (accounts.len()) "）" }
+                    h2 { "账号（共 " (total) " 个" @if total > accounts.len() { "，显示前 " (accounts.len()) " 个" } "）" }
+                    form.search method="get" action="/ui/admin/accounts" role="search" {
+                        label for="account-search" { "查找账号（登录名、姓名、角色或范围）" }
+                        div.search-row {
+                            input #account-search name="q" value=(search) type="search";
+                            button.secondary type="submit" { "查找" }
+                        }
+                    }
                     table.data {
                         thead { tr { th scope="col" { "登录名" } th scope="col" { "姓名" } th scope="col" { "角色" } th scope="col" { "状态" } th scope="col" { "创建" } } }
                         tbody {
@@ -154,9 +183,18 @@ async fn accounts_page(
 }
 
 /// `/ui/admin/accounts`.
-pub async fn accounts(State(app): State<App>, viewer: Viewer) -> Result<Markup, PageError> {
+pub async fn accounts(
+    State(app): State<App>,
+    viewer: Viewer,
+    Query(query): Query<SearchQuery>,
+) -> Result<Markup, PageError> {
     require(&viewer, Capability::ManageAccounts)?;
-    accounts_page(&app, &viewer, None).await
+    accounts_page(&app, &viewer, None, query.q.as_deref().unwrap_or("")).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,7 +272,11 @@ pub async fn create_account(
             },
         ),
     };
-    Ok((status, accounts_page(&app, &viewer, Some(outcome)).await?).into_response())
+    Ok((
+        status,
+        accounts_page(&app, &viewer, Some(outcome), "").await?,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,7 +317,11 @@ pub async fn set_roles(
             },
         ),
     };
-    Ok((status, accounts_page(&app, &viewer, Some(outcome)).await?).into_response())
+    Ok((
+        status,
+        accounts_page(&app, &viewer, Some(outcome), "").await?,
+    )
+        .into_response())
 }
 
 /// `/ui/admin/taxonomy`.

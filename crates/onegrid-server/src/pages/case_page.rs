@@ -335,6 +335,22 @@ async fn grid_shape(app: &App, grid: Option<&str>) -> Option<Value> {
     Some(feature["geometry"].clone())
 }
 
+/// The other grids of the case's village, drawn lighter around it for bearings.
+async fn neighbour_grids(app: &App, grid: Option<&str>) -> Vec<Value> {
+    let Some(village) = grid
+        .and_then(|g| RegionCode::parse_at(Level::Grid, g).ok())
+        .and_then(|g| g.parent())
+    else {
+        return Vec::new();
+    };
+    app.children_outlines(&village)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f["properties"]["code"].as_str() != grid)
+        .collect()
+}
+
 /// The case block (`#case`): everything the acts change.
 async fn case_block(
     app: &App,
@@ -345,9 +361,36 @@ async fn case_block(
     let case = case_response(app, &view.case, &view.records, &view.suggestions);
     let forms = forms_for(viewer, view);
     let grid_geometry = grid_shape(app, case.grid.as_deref()).await;
+    let neighbours = neighbour_grids(app, case.grid.as_deref()).await;
+    let location_map = match (&grid_geometry, case.lon.zip(case.lat)) {
+        (Some(geometry), point) => {
+            let mut shapes: Vec<Shape> = neighbours
+                .iter()
+                .map(|f| Shape {
+                    geometry: &f["geometry"],
+                    label: None,
+                    code: f["properties"]["code"].as_str().map(str::to_owned),
+                    class: "area-shape",
+                })
+                .collect();
+            shapes.push(Shape {
+                geometry,
+                label: None,
+                code: case.grid.clone(),
+                class: "grid-shape",
+            });
+            html! {
+                (map(&shapes, point, false, "网格范围与事件位置"))
+                p.hint { "深色为事件所在网格，浅色为同村（社区）其他网格。" }
+            }
+        }
+        (None, Some(_)) => html! { p.muted { "该网格暂无边界数据" } },
+        (None, None) => html! { p.muted { "未提供位置" } },
+    };
     let place: Vec<String> = case
         .chain
         .iter()
+        .rev()
         .filter(|l| l.level != "province")
         .map(|l| l.name.clone())
         .collect();
@@ -396,13 +439,7 @@ async fn case_block(
                     }
                     section.card {
                         h2 { "位置" }
-                        @match (&grid_geometry, case.lon.zip(case.lat)) {
-                            (Some(geometry), point) => {
-                                (map(&[Shape { geometry, label: None, code: case.grid.clone(), class: "grid-shape" }], point, false, "网格范围与事件位置"))
-                            }
-                            (None, Some(_)) => { p.muted { "该网格暂无边界数据" } }
-                            (None, None) => { p.muted { "未提供位置" } }
-                        }
+                        (location_map)
                         @if let (Some(lon), Some(lat)) = (case.lon, case.lat) {
                             p.hint { "经度 " (format!("{lon:.5}")) "，纬度 " (format!("{lat:.5}")) }
                         }

@@ -33,12 +33,12 @@ pub const OPEN_STATES: [CaseState; 8] = [
 /// One line of a case list: number, state, light, what and where; the whole line is a link.
 pub fn case_row(app: &App, case: &onegrid_domain::case::Case, extra: Option<Markup>) -> Markup {
     let view = case_response(app, case, &[], &[]);
+    // Top-down, from the county to the village: where a person looks first.
     let place = view
         .chain
         .iter()
         .rev()
-        .take(2)
-        .rev()
+        .filter(|l| matches!(l.level.as_str(), "county" | "township" | "village"))
         .map(|l| l.name.clone())
         .collect::<Vec<_>>()
         .join(" › ");
