@@ -256,6 +256,7 @@
     }
     target.dataset.caseId = cas.id;
     target.dataset.number = cas.number;
+    target.scrollIntoView({ block: "start" });
   }
 
   // One attempt at one queued report. Returns "sent", "offline", "retry" or "rejected".

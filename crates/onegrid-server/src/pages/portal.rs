@@ -86,6 +86,8 @@ pub async fn report_form(State(app): State<App>) -> Markup {
         "/portal/report",
         html! {
             h1 { "我要反映" }
+            section #report-result.card hidden role="status" aria-live="polite" {}
+            div #queue-status.queue-status hidden role="status" {}
             form #report-form.card.report-grid data-report="resident" data-offline="true" novalidate {
                 div.report-fields {
                     div.field {
@@ -126,8 +128,6 @@ pub async fn report_form(State(app): State<App>) -> Markup {
                 p.form-error #err-form role="alert" hidden {}
                 button.primary.wide type="submit" { "提交" }
             }
-            section #report-result.card hidden role="status" aria-live="polite" {}
-            div #queue-status.queue-status hidden role="status" {}
         },
     )
 }

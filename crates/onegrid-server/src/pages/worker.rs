@@ -180,6 +180,8 @@ pub async fn report_form(State(app): State<App>, viewer: Viewer) -> Markup {
         html! {
             p.crumbs { a href="/ui/worker" { "← 我的任务" } }
             h1 { "上报事件" }
+            section #report-result.card hidden role="status" aria-live="polite" {}
+            div #queue-status.queue-status hidden role="status" {}
             form #report-form.card data-report="grid_patrol" data-offline="true" novalidate {
                 div.field {
                     label for="description" { "事件描述（必填）" }
@@ -221,8 +223,6 @@ pub async fn report_form(State(app): State<App>, viewer: Viewer) -> Markup {
                 p.form-error #err-form role="alert" hidden {}
                 button.primary.wide type="submit" { "提交上报" }
             }
-            section #report-result.card hidden role="status" aria-live="polite" {}
-            div #queue-status.queue-status hidden role="status" {}
         },
     )
 }
