@@ -500,7 +500,9 @@ pub async fn upload_grids(
             html! {
                 div.card.error-card role="alert" {
                     h2 { "文件有 " (problems.len().max(1)) " 处问题，未写入任何数据" }
-                    p { (message) }
+                    // The summary line only when no problem is itemised (a file that is not
+                    // GeoJSON at all); otherwise the heading says it.
+                    @if problems.is_empty() { p { (message) } }
                     ol.problems {
                         @for problem in &problems { li { strong { (problem.location) } "：" (problem.message) } }
                     }

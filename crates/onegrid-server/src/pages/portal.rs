@@ -194,6 +194,8 @@ fn progress(
                     }
                 }
             }
+            // A refused rating of a case with no rating form (not closed, or rated already).
+            @if case.state != CaseState::Closed { (form_errors(rating_errors, &[])) }
             @if case.state == CaseState::Closed {
                 form.rate-form method="post" action="/portal/track/rate" {
                     input type="hidden" name="code" value=(code);
@@ -337,7 +339,7 @@ pub async fn results(State(app): State<App>) -> Result<Markup, super::layout::Pa
             ul.results {
                 @for case in &page.cases {
                     @let category = case.category.as_deref().and_then(|c| category_ref(&app, c));
-                    @let place: Vec<String> = case.chain.iter().filter_map(|c| atlas.region(c)).filter(|r| matches!(r.level(), Level::County | Level::Township)).map(|r| r.name.clone()).collect();
+                    @let place: Vec<String> = case.chain.iter().rev().filter_map(|c| atlas.region(c)).filter(|r| matches!(r.level(), Level::County | Level::Township)).map(|r| r.name.clone()).collect();
                     li.card.result data-number=(case.number) {
                         div.row-top {
                             span.number { (case.number) }
@@ -348,7 +350,7 @@ pub async fn results(State(app): State<App>) -> Result<Markup, super::layout::Pa
                         div.row-meta {
                             @if let Some(c) = category { span { (c.major) "/" (c.name) } }
                             span { (place.join(" › ")) }
-                            span { "办结于 " (shanghai(case.updated_at)) }
+                            span { "更新于 " (shanghai(case.updated_at)) }
                         }
                     }
                 }
