@@ -443,7 +443,6 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     browser.goto(&format!("{base}/portal")).await.unwrap();
     screenshots(&browser, "portal-home").await;
     let photo = photo_file(&browser, dir.path(), "scene.png").await;
-    let evidence = photo_file(&browser, dir.path(), "evidence.png").await;
     browser
         .goto(&format!("{base}/portal/report"))
         .await
@@ -587,6 +586,8 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         "the extension request to be recorded",
     )
     .await;
+    // Another picture than the resident's (what the handler's screen shows now).
+    let evidence = photo_file(&browser, dir.path(), "evidence.png").await;
     attach(
         &browser,
         "form[data-act=report_back] input[type=file]",
@@ -608,6 +609,16 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     .await;
     click(&browser, "form[data-act=report_back] button[type=submit]").await;
     wait_for_state(&browser, "reported_back").await;
+    // Both photos, the resident's and the evidence, load through the case's attachment URL.
+    let photos = wait_for_js(
+        &browser,
+        "const imgs = [...document.querySelectorAll('.photos img')];
+         return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0) && imgs.length",
+        15,
+        "the case's two photos to load",
+    )
+    .await;
+    assert_eq!(photos, json!(2));
     screenshots(&browser, "unit-case").await;
 
     // The grid worker: the task list shows it to verify.
@@ -632,7 +643,52 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         .goto(&format!("{base}/ui/worker/patrol"))
         .await
         .unwrap();
+    // The phone's position comes from a stand-in for its GPS: three fixes walking east
+    // inside the worker's grid. Everything after it is the page's own code.
+    let records_before = app.store().record_count().await.unwrap();
+    browser
+        .execute(
+            "const fixes = arguments[0];
+             Object.defineProperty(navigator, 'geolocation', { configurable: true, value: {
+               watchPosition(success) {
+                 fixes.forEach((f, i) => setTimeout(() => success({
+                   coords: { longitude: f[0], latitude: f[1], accuracy: 5 },
+                   timestamp: Date.now() + i * 1000 }), 50 * (i + 1)));
+                 return 1;
+               },
+               clearWatch() {},
+               getCurrentPosition(success) { success({ coords: { longitude: fixes[0][0], latitude: fixes[0][1] } }); },
+             }});",
+            vec![json!([[lon, lat], [lon + 0.001, lat], [lon + 0.002, lat]])],
+        )
+        .await
+        .unwrap();
+    click(&browser, "#patrol-start").await;
+    wait_for_js(
+        &browser,
+        "return document.getElementById('patrol-points').textContent.includes('3 个')",
+        10,
+        "three track points",
+    )
+    .await;
     screenshots(&browser, "worker-patrol").await;
+    click(&browser, "#patrol-stop").await;
+    let recorded = wait_for_js(
+        &browser,
+        "const t = document.getElementById('patrol-state').textContent; return t.startsWith('巡查已记录') && t",
+        15,
+        "the patrol to be recorded",
+    )
+    .await;
+    assert!(
+        recorded.as_str().unwrap().contains("3 个定位点"),
+        "{recorded}"
+    );
+    assert_eq!(
+        app.store().record_count().await.unwrap(),
+        records_before + 1,
+        "one patrol record"
+    );
 
     // The centre closes it.
     sign_in(&browser, &base, "centre", None).await;

@@ -450,7 +450,7 @@ async fn case_block(
                         div.photos {
                             @for hash in &photos {
                                 a href=(format!("/api/v1/cases/{}/attachments/{hash}", case.id)) target="_blank" {
-                                    img src=(format!("/api/v1/cases/{}/attachments/{hash}", case.id)) alt="事件照片" loading="lazy";
+                                    img src=(format!("/api/v1/cases/{}/attachments/{hash}", case.id)) alt="事件照片";
                                 }
                             }
                         }
