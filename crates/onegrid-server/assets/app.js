@@ -383,7 +383,7 @@
     const save = (track) => localStorage.setItem(KEY, JSON.stringify(track));
     const show = () => {
       const track = load();
-      state.textContent = track ? "巡查中（开始于 " + new Date(track.started).toLocaleTimeString("zh-CN") + "）" : "未开始";
+      state.textContent = track ? "巡查中（开始于 " + new Date(track.started).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai" }) + "）" : "未开始";
       count.textContent = "已记录 " + (track ? track.points.length : 0) + " 个定位点";
       start.disabled = Boolean(track);
       stop.disabled = !track;
@@ -438,6 +438,8 @@
   }
 
   function start() {
+    // Signed out (or about to sign in as someone else): the kept copies of staff pages go.
+    if (window.location.pathname === "/signin" && window.caches) caches.delete("onegrid-v1").catch(() => {});
     setupSignIn();
     setupReportForm();
     setupPatrol();

@@ -416,7 +416,7 @@ async fn case_block(
             }
             div.case-grid {
                 div.col {
-                    section.card {
+                    section.card #details {
                         h2 { "事件详情" }
                         p.description { (case.description) }
                         dl.facts {
@@ -464,7 +464,7 @@ async fn case_block(
                         }
                         @for form in &forms { (act_form(app, &case, *form, outcome)) }
                     }
-                    section.card {
+                    section.card #record {
                         h2 { "全过程记录" }
                         ol.timeline {
                             @for entry in case.record.iter().rev() {
