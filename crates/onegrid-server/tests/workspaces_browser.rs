@@ -972,6 +972,18 @@ async fn a_report_made_offline_is_sent_once_when_the_network_returns() {
     .await;
     screenshots(&browser, "worker-offline").await;
 
+    // What the phone will send: its key and body.
+    let queued = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.onegridQueue.queued().then((items) => done(items.map((i) => [i.key, i.body])));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.as_array().unwrap().len(), 1, "{queued}");
+    let (key, body) = (queued[0][0].clone(), queued[0][1].clone());
+
     // The network comes back. Two sends of the same queued report at once (as a flaky
     // network makes happen): the Idempotency-Key makes them one case.
     server.restart().await;
@@ -1000,8 +1012,32 @@ async fn a_report_made_offline_is_sent_once_when_the_network_returns() {
         .await
         .unwrap();
     assert_eq!(left, json!(0), "the queue is empty");
+    assert_eq!(
+        outcome["sent"],
+        json!(1),
+        "one send created the case: {outcome}"
+    );
+    // The phone sends again what it already sent (its answer lost on the way): the same key
+    // answers the same case, marked as a replay.
+    let again = browser
+        .execute_async(
+            "const [key, body, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+             fetch('/api/v1/cases', { method: 'POST', credentials: 'same-origin',
+               headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key,
+                          'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content },
+               body: JSON.stringify(Object.assign({}, body, { attachments: [] })) })
+             .then(async (r) => done([r.status, r.headers.get('idempotent-replayed'), (await r.json()).id]));",
+            vec![key, body],
+        )
+        .await
+        .unwrap();
     let cases = cases_like(app.clone()).await;
     assert_eq!(cases.len(), 1, "exactly one case: {outcome}");
+    assert_eq!(
+        again,
+        json!([201, "true", cases[0].id]),
+        "the resend is a replay"
+    );
     assert_eq!(cases[0].grid.as_deref(), Some("140702201207002"));
     assert_eq!(cases[0].channel, onegrid_domain::case::Channel::GridPatrol);
     let shown = text_of(&browser, "#report-result").await;
