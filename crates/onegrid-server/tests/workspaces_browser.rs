@@ -586,6 +586,42 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         "the extension request to be recorded",
     )
     .await;
+    // The centre's lead sees the request and grants it; the deadline moves.
+    let deadline_before = app.case_view(&case_id).await.unwrap().case.stage_deadline;
+    sign_in(&browser, &base, "centre", None).await;
+    let request = text_of(&browser, &format!("#q-extend li[data-case-id='{case_id}']")).await;
+    assert!(request.contains("处置中"), "{request}");
+    click(
+        &browser,
+        &format!("#q-extend li[data-case-id='{case_id}'] a.case-link"),
+    )
+    .await;
+    click(&browser, "details:has(form[data-act=extend]) summary").await;
+    type_into(&browser, "form[data-act=extend] [name=amount]", "3").await;
+    type_into(
+        &browser,
+        "form[data-act=extend] [name=reason]",
+        "同意：配件到货需三个工作日",
+    )
+    .await;
+    click(&browser, "form[data-act=extend] button[type=submit]").await;
+    wait_for_js(
+        &browser,
+        "return document.querySelector('.flash') && document.querySelector('.flash').textContent.includes('批准延期')",
+        15,
+        "the extension to be granted",
+    )
+    .await;
+    let deadline_after = app.case_view(&case_id).await.unwrap().case.stage_deadline;
+    assert!(
+        deadline_after > deadline_before,
+        "{deadline_before:?} → {deadline_after:?}"
+    );
+    sign_in(&browser, &base, "handler", None).await;
+    browser
+        .goto(&format!("{base}/ui/cases/{case_id}"))
+        .await
+        .unwrap();
     // Another picture than the resident's (what the handler's screen shows now).
     let evidence = photo_file(&browser, dir.path(), "evidence.png").await;
     attach(
@@ -742,6 +778,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         ("dispatch", "centre_dispatcher"),
         ("sign", "unit_handler"),
         ("handle", "unit_handler"),
+        ("extend", "centre_lead"),
         ("report_back", "unit_handler"),
         ("verify_pass", "grid_worker"),
         ("close", "centre_dispatcher"),
@@ -753,7 +790,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         .collect();
     assert_eq!(steps, expected, "the record names each act and its role");
     assert!(view.records[5].note.starts_with("申请延期 3 个工作日"));
-    assert_eq!(view.records[6].attachments.len(), 1, "the evidence photo");
+    assert_eq!(view.records[7].attachments.len(), 1, "the evidence photo");
     assert!(view.records[1].actor.contains("centre"));
     assert!(app.verify_audit().await.unwrap().is_intact());
 
