@@ -193,7 +193,8 @@ async fn the_rating_form_needs_a_choice_and_a_known_code() {
         Some("code=AAAA-BBBB-CCCC-DDDD".to_owned()),
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    // 422, not 404: the page's form answers it in place, next to the code field.
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("没有找到这个跟踪码"), "{page}");
 
     let (_, case, _) = common::call(

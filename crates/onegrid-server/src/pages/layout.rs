@@ -146,13 +146,26 @@ pub fn staff_page(title: &str, viewer: &Viewer, current: &str, content: Markup) 
     }
 }
 
-/// A public page (the resident portal, sign-in): no person, no CSRF.
+/// A public page (the resident portal, sign-in).
 pub fn public_page(title: &str, current: &str, content: Markup) -> Markup {
+    public_page_for(title, current, None, content)
+}
+
+/// A public page opened by someone who may hold a session: its writes must carry the
+/// session's CSRF token (the auth layer checks every cookie-carrying write), so the page has it.
+pub fn public_page_for(
+    title: &str,
+    current: &str,
+    viewer: Option<&Viewer>,
+    content: Markup,
+) -> Markup {
+    let csrf = viewer.map(|v| v.csrf.as_str()).filter(|c| !c.is_empty());
+    let hx_headers = csrf.map(|csrf| serde_json::json!({ "X-CSRF-Token": csrf }).to_string());
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
-            (head(title, None))
-            body.public {
+            (head(title, csrf))
+            body.public hx-headers=[hx_headers] {
                 a.skip href="#main" { "跳到正文" }
                 header.topbar {
                     a.brand href="/portal" { span.logo aria-hidden="true" { "网" } "一网全民享" }

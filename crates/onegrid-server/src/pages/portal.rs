@@ -19,7 +19,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::layout::{
-    explain, field_error, form_errors, public_page, shanghai, shanghai_text, state_badge,
+    Viewer, explain, field_error, form_errors, public_page, public_page_for, shanghai,
+    shanghai_text, state_badge,
 };
 use super::svgmap::{Shape, map};
 use super::worker::category_select;
@@ -79,11 +80,12 @@ async fn city_map(app: &App) -> Markup {
 }
 
 /// `/portal/report`.
-pub async fn report_form(State(app): State<App>) -> Markup {
+pub async fn report_form(State(app): State<App>, viewer: Option<Viewer>) -> Markup {
     let city = city_map(&app).await;
-    public_page(
+    public_page_for(
         "我要反映",
         "/portal/report",
+        viewer.as_ref(),
         html! {
             h1 { "我要反映" }
             section #report-result.card hidden role="status" aria-live="polite" {}
@@ -134,7 +136,8 @@ pub async fn report_form(State(app): State<App>) -> Markup {
 
 fn track_lookup_form(code: &str, errors: &[(Option<&'static str>, String)]) -> Markup {
     html! {
-        form.card.track-form method="post" action="/portal/track" {
+        form.card.track-form method="post" action="/portal/track"
+            hx-post="/portal/track" hx-target="main" hx-select="main" hx-swap="outerHTML" {
             div.field {
                 label for="code" { "跟踪码" }
                 input #code name="code" value=(code) required autocomplete="off" placeholder="XXXX-XXXX-XXXX-XXXX" aria-describedby="err-code";
@@ -146,10 +149,11 @@ fn track_lookup_form(code: &str, errors: &[(Option<&'static str>, String)]) -> M
 }
 
 /// `GET /portal/track`.
-pub async fn track_form() -> Markup {
-    public_page(
+pub async fn track_form(viewer: Option<Viewer>) -> Markup {
+    public_page_for(
         "进度查询",
         "/portal/track",
+        viewer.as_ref(),
         html! {
             h1 { "进度查询" }
             p.muted { "输入提交反映时得到的跟踪码。跟踪码相当于查询密码，请勿告诉他人。" }
@@ -197,7 +201,8 @@ fn progress(
             // A refused rating of a case with no rating form (not closed, or rated already).
             @if case.state != CaseState::Closed { (form_errors(rating_errors, &[])) }
             @if case.state == CaseState::Closed {
-                form.rate-form method="post" action="/portal/track/rate" {
+                form.rate-form method="post" action="/portal/track/rate"
+                    hx-post="/portal/track/rate" hx-target="main" hx-select="main" hx-swap="outerHTML" {
                     input type="hidden" name="code" value=(code);
                     fieldset.field {
                         legend { "对办理结果是否满意？" }
@@ -226,14 +231,17 @@ fn act_label(act: &str) -> &'static str {
 /// `POST /portal/track`: the progress of the case a tracking code was given for.
 pub async fn track(
     State(app): State<App>,
+    viewer: Option<Viewer>,
     ClientAddress(address): ClientAddress,
     Form(form): Form<TrackForm>,
 ) -> Response {
+    let viewer = viewer.as_ref();
     let code = form.code.trim().to_owned();
     match app.case_by_tracking_code(&code, &address).await {
-        Ok(view) => public_page(
+        Ok(view) => public_page_for(
             "进度查询",
             "/portal/track",
+            viewer,
             html! { h1 { "进度查询" } (track_lookup_form(&code, &[])) (progress(&app, &code, &view, &[], false)) },
         )
         .into_response(),
@@ -244,10 +252,11 @@ pub async fn track(
                 _ => message,
             };
             (
-                StatusCode::NOT_FOUND,
-                public_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                public_page_for(
                     "进度查询",
                     "/portal/track",
+                    viewer,
                     html! { h1 { "进度查询" } (track_lookup_form(&code, &[(Some("code"), message)])) },
                 ),
             )
@@ -267,9 +276,11 @@ pub struct RateForm {
 /// `POST /portal/track/rate`: the resident rates their closed case.
 pub async fn rate(
     State(app): State<App>,
+    viewer: Option<Viewer>,
     ClientAddress(address): ClientAddress,
     Form(form): Form<RateForm>,
 ) -> Response {
+    let viewer = viewer.as_ref();
     let code = form.code.trim().to_owned();
     let satisfaction = match form.satisfaction.as_deref() {
         Some("satisfied") => Some(Satisfaction::Satisfied),
@@ -300,8 +311,8 @@ pub async fn rate(
         Err(error) => {
             let (_, message) = explain(&error);
             return (
-                StatusCode::NOT_FOUND,
-                public_page("进度查询", "/portal/track", html! { h1 { "进度查询" } (track_lookup_form(&code, &[(Some("code"), message)])) }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                public_page_for("进度查询", "/portal/track", viewer, html! { h1 { "进度查询" } (track_lookup_form(&code, &[(Some("code"), message)])) }),
             )
                 .into_response();
         }
@@ -313,9 +324,10 @@ pub async fn rate(
     };
     (
         status,
-        public_page(
+        public_page_for(
             "进度查询",
             "/portal/track",
+            viewer,
             html! { h1 { "进度查询" } (progress(&app, &code, &view, &errors, rated)) },
         ),
     )
