@@ -433,7 +433,7 @@ async fn case_block(
                                 @if let Some(phone) = &case.reporter.phone { " " (phone) }
                             }
                             dt { "上报时间" } dd { (shanghai(case.created_at)) }
-                            @if let Some(unit) = &case.unit { dt { "承办单位" } dd { (unit_name(&case, unit)) } }
+                            @if let Some(unit) = &case.unit { dt { "承办单位" } dd { (super::layout::unit_label(app, unit)) } }
                             @if let Some(deadline) = case.stage.deadline { dt { "本环节时限" } dd { (shanghai(deadline)) } }
                         }
                     }
@@ -487,13 +487,6 @@ async fn case_block(
             }
         }
     }
-}
-
-fn unit_name(case: &CaseResponse, unit: &str) -> String {
-    case.suggestions
-        .iter()
-        .find(|s| s.unit == unit)
-        .map_or_else(|| unit.to_owned(), |s| s.unit_name.clone())
 }
 
 pub fn urgency_label(urgency: &str) -> &'static str {

@@ -354,3 +354,32 @@ pub fn state_label(state: Option<&str>) -> &'static str {
         .and_then(|s| s.parse::<CaseState>().ok())
         .map_or("", CaseState::label)
 }
+
+/// A unit's name from its code (`140702:城管局` → 榆次区城市管理局…, `140702001:gov` → …街道
+/// 办事处), named as the dispatch suggestions name them; the code itself when unknown.
+pub fn unit_label(app: &onegrid_app::App, unit: &str) -> String {
+    let Some((region, department)) = unit.split_once(':') else {
+        return unit.to_owned();
+    };
+    let atlas = app.atlas();
+    let Some(place) = atlas.region(region) else {
+        return unit.to_owned();
+    };
+    if department == "gov" {
+        let suffix = match place.level() {
+            onegrid_domain::Level::Grid => "网格",
+            onegrid_domain::Level::Village => "村（居）委会",
+            onegrid_domain::Level::Township => "政府（街道办事处）",
+            _ => "人民政府",
+        };
+        return format!("{}{suffix}", place.name);
+    }
+    let rules = app.rules();
+    let name = rules
+        .taxonomy
+        .departments
+        .iter()
+        .find(|d| d.kind == department)
+        .map_or(department, |d| d.name.as_str());
+    format!("{}{name}", place.name)
+}

@@ -50,7 +50,7 @@ pub async fn inbox(State(app): State<App>, viewer: Viewer) -> Result<Markup, Pag
         html! {
             div.page-head {
                 h1 { "部门收件箱" }
-                p.muted { "本单位：" (units.join("、")) }
+                p.muted { "本单位：" (units.iter().map(|u| super::layout::unit_label(&app, u)).collect::<Vec<_>>().join("、")) }
             }
             div.queues {
                 @for (id, title, list, empty) in [

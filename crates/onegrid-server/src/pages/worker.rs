@@ -108,7 +108,30 @@ pub async fn tasks(State(app): State<App>, viewer: Viewer) -> Result<Markup, Pag
         })
         .copied()
         .collect();
-    let grids: Vec<String> = grid_scopes(&viewer);
+    let atlas = app.atlas();
+    let grids: Vec<String> = grid_scopes(&viewer)
+        .into_iter()
+        .map(|code| {
+            // 西长寿村委会第1网格: a grid's own name repeats in every village.
+            let chain = atlas.chain(&code);
+            let names: Vec<&str> = chain
+                .iter()
+                .filter(|l| {
+                    matches!(
+                        l.level,
+                        onegrid_domain::Level::Village | onegrid_domain::Level::Grid
+                    )
+                })
+                .rev()
+                .map(|l| l.name.as_str())
+                .collect();
+            if names.is_empty() {
+                code.clone()
+            } else {
+                names.concat()
+            }
+        })
+        .collect();
     Ok(staff_page(
         "我的任务",
         &viewer,
@@ -116,7 +139,7 @@ pub async fn tasks(State(app): State<App>, viewer: Viewer) -> Result<Markup, Pag
         html! {
             div.page-head {
                 h1 { "我的任务" }
-                p.muted { "共 " strong #task-count { (mine.len()) } " 件待办 · 负责网格 " (grids.join("、")) }
+                p.muted { "共 " strong #task-count { (mine.len()) } " 件待办 · 负责 " (grids.join("、")) }
             }
             div.quick {
                 a.tile.primary href="/ui/worker/report" { span.tile-icon aria-hidden="true" { "＋" } "上报事件" }
