@@ -147,6 +147,16 @@ async fn an_anonymous_resident_rates_their_closed_case_by_tracking_code() {
     assert_eq!(last.role, "resident");
     assert_eq!(last.note, "处理及时");
 
+    // The general path still refuses a resident the act: only this own-case path takes it.
+    assert!(!onegrid_domain::case::may_take(
+        "resident",
+        onegrid_domain::case::Act::FollowUp
+    ));
+    assert_eq!(
+        onegrid_domain::case::RESIDENT_ACTS,
+        &[onegrid_domain::case::Act::FollowUp]
+    );
+
     // Once rated, a second rating is a conflict.
     let again = app
         .rate_own_case(owner, None, Satisfaction::Unsatisfied, "")

@@ -170,6 +170,32 @@
     const lat = Number(d.maxLat) - local.y / Number(d.scale);
     setPoint(lon, lat);
   });
+  // By keyboard: the map takes focus; the arrow keys move the point (from the middle of the
+  // map), a step of a fiftieth of the map, with Shift a fifth of that.
+  document.addEventListener("keydown", (event) => {
+    const svg = event.target.closest && event.target.closest("svg.map[data-pickable]");
+    if (!svg) return;
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const d = svg.dataset;
+    const box = svg.viewBox.baseVal;
+    const lonInput = document.getElementById("lon");
+    const latInput = document.getElementById("lat");
+    let x, y;
+    if (lonInput.value && latInput.value) {
+      x = (Number(lonInput.value) - Number(d.minLon)) * Number(d.cosLat) * Number(d.scale);
+      y = (Number(d.maxLat) - Number(latInput.value)) * Number(d.scale);
+    } else {
+      x = box.width / 2;
+      y = box.height / 2;
+    }
+    const step = (event.shiftKey ? 0.004 : 0.02) * box.width;
+    x = Math.min(box.width, Math.max(0, x + move[0] * step));
+    y = Math.min(box.height, Math.max(0, y + move[1] * step));
+    setPoint(Number(d.minLon) + x / (Number(d.cosLat) * Number(d.scale)), Number(d.maxLat) - y / Number(d.scale));
+  });
   document.addEventListener("click", (event) => {
     const button = event.target.closest && event.target.closest("button[data-locate]");
     if (!button) return;
@@ -439,7 +465,9 @@
 
   function start() {
     // Signed out (or about to sign in as someone else): the kept copies of staff pages go.
-    if (window.location.pathname === "/signin" && window.caches) caches.delete("onegrid-v1").catch(() => {});
+    if (window.location.pathname === "/signin" && window.caches) {
+      caches.keys().then((names) => names.filter((n) => n.startsWith("onegrid-")).forEach((n) => caches.delete(n))).catch(() => {});
+    }
     setupSignIn();
     setupReportForm();
     setupPatrol();

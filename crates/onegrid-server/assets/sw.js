@@ -4,8 +4,8 @@
 // cached: reports wait in the page's IndexedDB queue (app.js), not here.
 "use strict";
 
-const CACHE = "onegrid-v1";
-const ASSETS = ["/assets/app.css", "/assets/app.js", "/assets/htmx.min.js", "/assets/manifest.json"];
+const CACHE = "onegrid-v2";
+const ASSETS = ["/assets/ui/app.css", "/assets/ui/app.js", "/assets/ui/htmx.min.js", "/assets/ui/manifest.json"];
 const PAGES = ["/ui/worker", "/ui/worker/report", "/portal/report", "/portal"];
 
 self.addEventListener("install", (event) => {
@@ -35,7 +35,7 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
-  if (url.pathname.startsWith("/assets/")) {
+  if (url.pathname.startsWith("/assets/ui/")) {
     event.respondWith((async () => {
       const cache = await caches.open(CACHE);
       const kept = await cache.match(request);

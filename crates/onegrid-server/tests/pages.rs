@@ -86,7 +86,7 @@ async fn a_visitor_without_a_session_is_sent_to_sign_in_and_public_pages_open() 
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(body.contains("lang=\"zh-CN\""), "{page}");
     }
-    let (status, body, headers) = request(&s, "GET", "/assets/htmx.min.js", &[], None).await;
+    let (status, body, headers) = request(&s, "GET", "/assets/ui/htmx.min.js", &[], None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("htmx"));
     assert!(
@@ -97,7 +97,7 @@ async fn a_visitor_without_a_session_is_sent_to_sign_in_and_public_pages_open() 
             .unwrap()
             .starts_with("text/javascript")
     );
-    let (status, _, _) = request(&s, "GET", "/assets/nothing.js", &[], None).await;
+    let (status, _, _) = request(&s, "GET", "/assets/ui/nothing.js", &[], None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 

@@ -465,6 +465,22 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         place.as_str().unwrap().contains("榆次区"),
         "the clicked point lies in 榆次区: {place}"
     );
+    // The keyboard moves the point too: right, then back left.
+    let lon_of = "return Number(document.getElementById('lon').value)";
+    let clicked_lon = browser.execute(lon_of, vec![]).await.unwrap();
+    let map = browser
+        .find(Locator::Css("svg.map[data-pickable]"))
+        .await
+        .unwrap();
+    map.send_keys("\u{E014}").await.unwrap();
+    let moved_lon = browser.execute(lon_of, vec![]).await.unwrap();
+    assert!(
+        moved_lon.as_f64().unwrap() > clicked_lon.as_f64().unwrap(),
+        "ArrowRight moves east: {clicked_lon} → {moved_lon}"
+    );
+    map.send_keys("\u{E012}").await.unwrap();
+    let back_lon = browser.execute(lon_of, vec![]).await.unwrap();
+    assert!((back_lon.as_f64().unwrap() - clicked_lon.as_f64().unwrap()).abs() < 1e-5);
     screenshots(&browser, "portal-report").await;
     click(&browser, "#report-form button[type=submit]").await;
     let code = wait_for_js(

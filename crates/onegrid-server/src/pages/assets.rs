@@ -25,7 +25,7 @@ fn asset_response(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// `/assets/{name}`.
+/// `/assets/ui/{name}` (the screen has its own assets beside these).
 pub async fn asset(Path(name): Path<String>) -> Response {
     match name.as_str() {
         "app.css" => asset_response("text/css; charset=utf-8", APP_CSS),

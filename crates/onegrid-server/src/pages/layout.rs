@@ -104,10 +104,10 @@ fn head(title: &str, csrf: Option<&str>) -> Markup {
             // 422 answers carry the form again with its errors beside the fields: swap them.
             meta name="htmx-config" content=r#"{"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"409","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
             title { (title) " · 一网通管" }
-            link rel="stylesheet" href="/assets/app.css";
-            link rel="manifest" href="/assets/manifest.json";
-            script src="/assets/htmx.min.js" defer {}
-            script src="/assets/app.js" defer {}
+            link rel="stylesheet" href="/assets/ui/app.css";
+            link rel="manifest" href="/assets/ui/manifest.json";
+            script src="/assets/ui/htmx.min.js" defer {}
+            script src="/assets/ui/app.js" defer {}
         }
     }
 }

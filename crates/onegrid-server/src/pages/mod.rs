@@ -5,7 +5,7 @@
 //! talks to the JSON API.
 //!
 //! URL map: `/signin`, `/ui` (sends each person to their first workspace), `/ui/worker`,
-//! `/ui/centre`, `/ui/unit`, `/ui/cases/{id}`, `/ui/admin/…`, `/portal/…`, `/assets/…`,
+//! `/ui/centre`, `/ui/unit`, `/ui/cases/{id}`, `/ui/admin/…`, `/portal/…`, `/assets/ui/…`,
 //! `/sw.js`.
 
 mod admin;
@@ -31,7 +31,7 @@ const MAX_GRID_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(portal::home))
-        .route("/assets/{name}", get(assets::asset))
+        .route("/assets/ui/{name}", get(assets::asset))
         .route("/sw.js", get(assets::service_worker))
         .route("/signin", get(signin::form))
         .route("/signout", get(signin::sign_out))

@@ -119,7 +119,7 @@ pub async fn report_form(State(app): State<App>, viewer: Option<Viewer>) -> Mark
                 }
                 fieldset.field.report-map {
                     legend { "事发位置（必填）" }
-                    p.hint { "在地图上点击事发地点，或使用手机定位。" }
+                    p.hint { "在地图上点击事发地点，或使用手机定位；用键盘时可先选中地图，再用方向键移动位置（按住 Shift 细调）。" }
                     div.map-frame { (city) }
                     button.secondary type="button" data-locate="true" { "使用我的位置" }
                     p.hint #position-text role="status" { "尚未选择位置" }

@@ -115,7 +115,7 @@ pub fn map(shapes: &[Shape], point: Option<(f64, f64)>, pickable: bool, title: &
     let view_box = format!("0 0 {WIDTH} {:.1}", projection.height);
     html! {
         svg.map viewBox=(view_box) role="img" aria-label=(title)
-            data-pickable=[pickable.then_some("true")]
+            data-pickable=[pickable.then_some("true")] tabindex=[pickable.then_some("0")]
             data-min-lon=(projection.min_lon) data-max-lat=(projection.max_lat)
             data-cos-lat=(projection.cos_lat) data-scale=(projection.scale) {
             title { (title) }
