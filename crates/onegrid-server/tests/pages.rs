@@ -233,3 +233,129 @@ async fn the_rating_form_needs_a_choice_and_a_known_code() {
     let id = case["id"].as_str().unwrap();
     assert_eq!(s.app.case_view(id).await.unwrap().records.len(), 1);
 }
+
+#[tokio::test]
+async fn a_grid_worker_settles_on_the_spot_and_the_centre_watches_overdue_cases() {
+    let s = server().await;
+    let (cookie, csrf) = session(&s).await;
+    let auth = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    // A grid worker's own report may be settled on the spot, from the case page.
+    let own = report_case(
+        &s,
+        json!({"description": "井盖松动", "lon": 112.75, "lat": 37.65, "channel": "grid_patrol"}),
+    )
+    .await;
+    let own_id = own["id"].as_str().unwrap();
+    let (_, tasks, _) = request(&s, "GET", "/ui/worker", &auth[..1], None).await;
+    assert!(tasks.contains(own_id), "the report is among my tasks");
+    let (status, block, _) = request(
+        &s,
+        "POST",
+        &format!("/ui/cases/{own_id}/acts"),
+        &auth,
+        Some(
+            "act=settle_on_spot&version=1&note=%E5%B7%B2%E7%9B%96%E5%A5%BD&attachments=".to_owned(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{block}");
+    let settled = s.app.case_view(own_id).await.unwrap();
+    assert_eq!(settled.records.last().unwrap().act, "settle_on_spot");
+    assert_eq!(settled.records.last().unwrap().role, "grid_worker");
+    assert_eq!(
+        settled.case.state.as_str(),
+        "reported_back",
+        "waits for verification"
+    );
+
+    // A hotline case left waiting for dispatch until it runs over: the centre's watch list.
+    let late = report_case(
+        &s,
+        json!({"description": "占道经营", "lon": 112.75, "lat": 37.65, "channel": "hotline"}),
+    )
+    .await;
+    let late = common::act_as(&s, late, "centre_intake", json!({"act": "accept"})).await;
+    common::act_as(
+        &s,
+        late.clone(),
+        "centre_intake",
+        json!({"act": "register", "category": "0901"}),
+    )
+    .await;
+    s.app
+        .sweep_overdue(chrono::Utc::now() + chrono::Duration::days(30))
+        .await
+        .unwrap();
+    let (status, centre, _) = request(&s, "GET", "/ui/centre", &auth[..1], None).await;
+    assert_eq!(status, StatusCode::OK);
+    let watch = centre
+        .split("id=\"q-watch\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap();
+    assert!(
+        watch.contains(late["id"].as_str().unwrap()),
+        "the overdue case is watched: {watch}"
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_changes_roles_and_a_bad_role_is_named_beside_the_field() {
+    let s = server().await;
+    let token = common::token_for(&s, "anquan", &["security_admin@140700"]).await;
+    let bearer = format!("Bearer {token}");
+    let auth = [("authorization", bearer.as_str())];
+    let system = onegrid_app::access::Principal::system();
+    let account = s
+        .app
+        .create_account(
+            &system,
+            "wu",
+            "吴六",
+            Some("Tester#2026x"),
+            onegrid_app::access::parse_assignment_list(
+                &["grid_worker@140702001001001".to_owned()],
+                "",
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let uri = format!("/ui/admin/accounts/{}/roles", account.id);
+
+    let (status, page, _) = request(
+        &s,
+        "POST",
+        &uri,
+        &auth,
+        Some("roles=mayor%40140702".to_owned()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"err-roles\""), "{page}");
+    let unchanged = s.app.store().account(&account.id).await.unwrap().unwrap();
+    assert_eq!(unchanged.assignments[0].role, "grid_worker");
+
+    let (status, page, _) = request(
+        &s,
+        "POST",
+        &uri,
+        &auth,
+        Some("roles=grid_worker%40140702001001001%0Acommunity_staff%40140702001001".to_owned()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("角色已保存"));
+    let changed = s.app.store().account(&account.id).await.unwrap().unwrap();
+    let mut roles: Vec<&str> = changed
+        .assignments
+        .iter()
+        .map(|a| a.role.as_str())
+        .collect();
+    roles.sort_unstable();
+    assert_eq!(roles, ["community_staff", "grid_worker"]);
+
+    // The taxonomy and grid pages are the system administrator's, not the security one's.
+    let (status, _, _) = request(&s, "GET", "/ui/admin/taxonomy", &auth, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
