@@ -75,6 +75,23 @@ async fn a_visitor_without_a_session_is_sent_to_sign_in_and_public_pages_open() 
         headers.get(header::LOCATION).unwrap(),
         "/signin?next=/ui/centre"
     );
+    // Under an open page whose session ran out, htmx is told to go to sign in, and back.
+    let (status, _, headers) = request(
+        &s,
+        "POST",
+        "/ui/cases/x/acts",
+        &[
+            ("hx-request", "true"),
+            ("hx-current-url", "http://127.0.0.1:8080/ui/cases/x"),
+        ],
+        Some("act=accept&version=1".to_owned()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        headers.get("hx-redirect").unwrap(),
+        "/signin?next=/ui/cases/x"
+    );
     for page in [
         "/portal",
         "/portal/report",

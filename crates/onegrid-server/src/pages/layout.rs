@@ -27,12 +27,25 @@ impl Viewer {
 }
 
 /// Where a page without a signed-in person sends them: the sign-in page, back here after.
-pub struct SignInFirst(String);
+/// An htmx request (a session that ran out under an open page) is told to go there whole,
+/// rather than having the sign-in page swapped into a part of the page.
+pub struct SignInFirst {
+    here: String,
+    htmx: bool,
+}
 
 impl IntoResponse for SignInFirst {
     fn into_response(self) -> Response {
-        let next: String = url_escape(&self.0);
-        Redirect::to(&format!("/signin?next={next}")).into_response()
+        let target = format!("/signin?next={}", url_escape(&self.here));
+        if self.htmx {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                [("hx-redirect", target)],
+                "请重新登录",
+            )
+                .into_response();
+        }
+        Redirect::to(&target).into_response()
     }
 }
 
@@ -53,10 +66,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = SignInFirst;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Viewer, SignInFirst> {
+        let htmx = parts.headers.contains_key("hx-request");
+        // Back to the page the person was on (an htmx request names it), else to this one.
         let here = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| "/ui".to_owned(), |p| p.as_str().to_owned());
+            .headers
+            .get("hx-current-url")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|url| url.find("://").map(|i| &url[i + 3..]))
+            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
+            .filter(|_| htmx)
+            .unwrap_or_else(|| {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| "/ui".to_owned(), |p| p.as_str().to_owned())
+            });
         match parts.extensions.get::<Caller>() {
             Some(Caller::Person(principal)) => Ok(Viewer {
                 csrf: match &principal.credential {
@@ -65,7 +89,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
                 },
                 principal: (**principal).clone(),
             }),
-            _ => Err(SignInFirst(here)),
+            _ => Err(SignInFirst { here, htmx }),
         }
     }
 }
