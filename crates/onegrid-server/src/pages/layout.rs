@@ -276,8 +276,15 @@ pub fn explain(error: &AppError) -> (Option<&'static str>, String) {
         AppError::Conflict(message) if message.contains("version") => {
             "该事件刚被他人更新，请刷新页面后再操作".to_owned()
         }
-        AppError::Conflict(message) => format!("现在不能这样办理：{message}"),
-        AppError::Forbidden(message) => format!("无权办理：{message}"),
+        // The use cases' own words are for the API's callers; a person reads these.
+        AppError::Conflict(message) if message.contains('「') => message.clone(),
+        AppError::Conflict(_) => {
+            "事件当前所处环节不能进行此操作，请刷新页面查看最新状态".to_owned()
+        }
+        AppError::Forbidden(message) if message.chars().next().is_some_and(|c| c > '\u{2e80}') => {
+            message.clone()
+        }
+        AppError::Forbidden(_) => "无权办理：您的角色或管辖范围不含此操作".to_owned(),
         AppError::NotFound { .. } => "没有找到，或不在您的权限范围内".to_owned(),
         AppError::RateLimited {
             retry_after_seconds,
