@@ -529,11 +529,19 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let unit = text_of(&browser, &format!("{row} .suggested-unit")).await;
     assert!(unit.contains("城市管理局"), "suggested unit: {unit}");
     screenshots(&browser, "centre-queues").await;
+    // Accepted right in the queue; the row says so.
+    click(&browser, &format!("{row} form[data-act=accept] button")).await;
+    let accepted = wait_for_js(
+        &browser,
+        &format!("const f = document.querySelector(\"{row} .flash\"); return f && f.textContent"),
+        15,
+        "the row to say the case is accepted",
+    )
+    .await;
+    assert!(accepted.as_str().unwrap().contains("待立案"), "{accepted}");
     click(&browser, &format!("{row} a.case-link")).await;
-    wait_for_state(&browser, "reported").await;
-    screenshots(&browser, "centre-case").await;
-    click(&browser, "form[data-act=accept] button[type=submit]").await;
     wait_for_state(&browser, "accepted").await;
+    screenshots(&browser, "centre-case").await;
     let selected = browser
         .execute(
             "return document.querySelector('form[data-act=register] select[name=category]').value",

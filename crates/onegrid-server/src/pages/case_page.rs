@@ -705,6 +705,55 @@ pub async fn act(
             },
         ),
     };
+    // From a queue's row (the intake desk accepting or rejecting in the list): the row again,
+    // saying what happened.
+    if value_of(&form, "from") == "queue" {
+        let message = outcome
+            .done
+            .clone()
+            .or_else(|| outcome.errors.first().map(|(_, m)| m.clone()))
+            .unwrap_or_default();
+        let note = html! {
+            @if outcome.done.is_some() { p.flash.small role="status" { (message) } }
+            @else { p.form-error role="alert" { (message) } }
+        };
+        let row = super::worker::case_row(&app, &view.case, Some(note));
+        return Ok((status, row).into_response());
+    }
     let block = case_block(&app, &viewer, &view, Some(&outcome)).await;
     Ok((status, block).into_response())
+}
+
+/// The intake desk's buttons in a queue row: accept, or reject with its reason.
+pub fn queue_actions(viewer: &Viewer, case: &onegrid_domain::case::Case) -> Option<Markup> {
+    let may = |act| {
+        legal_acts(case).contains(&act) && viewer.principal.assignment_for(act, case).is_some()
+    };
+    if !may(Act::Accept) {
+        return None;
+    }
+    let post = format!("/ui/cases/{}/acts", case.id);
+    Some(html! {
+        div.row-actions {
+            form hx-post=(post) hx-target="closest li" hx-swap="outerHTML" data-act="accept" {
+                input type="hidden" name="act" value="accept";
+                input type="hidden" name="version" value=(case.version);
+                input type="hidden" name="from" value="queue";
+                button.primary.small type="submit" { "受理" }
+            }
+            @if may(Act::Reject) {
+                form hx-post=(post) hx-target="closest li" hx-swap="outerHTML" data-act="reject" {
+                    input type="hidden" name="act" value="reject";
+                    input type="hidden" name="version" value=(case.version);
+                    input type="hidden" name="from" value="queue";
+                    label.visually-hidden for=(format!("reject-{}", case.id)) { "不予受理的原因" }
+                    select.small id=(format!("reject-{}", case.id)) name="reject_kind" {
+                        option value="invalid" { "无效信息" }
+                        option value="out_of_scope" { "不属于受理范围" }
+                    }
+                    button.secondary.small type="submit" { "不予受理" }
+                }
+            }
+        }
+    })
 }

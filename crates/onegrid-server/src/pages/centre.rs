@@ -117,7 +117,14 @@ pub async fn queues(State(app): State<App>, viewer: Viewer) -> Result<Markup, Pa
                 section.card.list-card #q-intake {
                     h2 { "待受理" span.count { (intake.len()) } }
                     @if intake.is_empty() { p.muted { "没有待受理的事件" } }
-                    ul.cases { @for case in &intake { (case_row(&app, case, Some(intake_hint(&app, case)))) } }
+                    ul.cases {
+                        @for case in &intake {
+                            (case_row(&app, case, Some(html! {
+                                (intake_hint(&app, case))
+                                @if let Some(actions) = super::case_page::queue_actions(&viewer, case) { (actions) }
+                            })))
+                        }
+                    }
                 }
                 (queue("q-register", "待立案", &register, &app))
                 (queue("q-dispatch", "待派遣", &dispatch, &app))
