@@ -411,6 +411,68 @@ async fn attach(browser: &Client, css: &str, file: &Path) {
         .unwrap_or_else(|error| panic!("attaching to {css}: {error}"));
 }
 
+/// Other work in the centre's queues, so that the pages look as they do on a working day:
+/// cases waiting to be registered and dispatched, and one overdue in handling (urged by the
+/// sweep, run as of a month from now).
+async fn other_cases(app: &App) {
+    use onegrid_app::cases::{Actor, ReportInput};
+    use onegrid_domain::case::{ActInput, Channel};
+    let act = |name: &str, fields: Value| -> ActInput {
+        let mut body = fields;
+        body["act"] = json!(name);
+        serde_json::from_value(body).unwrap()
+    };
+    let actor = |role: &str| Actor {
+        name: "演示".to_owned(),
+        role: role.to_owned(),
+    };
+    let seeds = [
+        ("楼道堆放杂物，堵塞消防通道", 112.742, 37.702, 2),
+        ("路面坑洼积水，车辆绕行", 112.761, 37.683, 1),
+        ("商铺占道经营，影响行人通行", 112.735, 37.694, 4),
+    ];
+    for (description, lon, lat, steps) in seeds {
+        let input = ReportInput {
+            description: description.to_owned(),
+            lon: Some(lon),
+            lat: Some(lat),
+            grid: None,
+            address: None,
+            channel: Channel::Hotline,
+            category: None,
+            urgency: None,
+            reporter: Default::default(),
+            attachments: Vec::new(),
+        };
+        let (mut case, _) = app
+            .report_case(input, &actor("centre_intake"), None)
+            .await
+            .unwrap();
+        let category = app.rules().taxonomy.suggest(description)[0].code.clone();
+        for step in 0..steps {
+            let (role, input) = match step {
+                0 => ("centre_intake", act("accept", json!({}))),
+                1 => (
+                    "centre_intake",
+                    act("register", json!({"category": category})),
+                ),
+                2 => {
+                    let unit = app.dispatch_suggestions(&case)[0].unit.clone();
+                    ("centre_dispatcher", act("dispatch", json!({"unit": unit})))
+                }
+                _ => ("unit_handler", act("sign", json!({}))),
+            };
+            case = app
+                .act_on_case(&case.id, case.version, input, &actor(role))
+                .await
+                .unwrap();
+        }
+    }
+    app.sweep_overdue(chrono::Utc::now() + chrono::Duration::days(30))
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let (chromium, driver_binary) = browser_binaries();
@@ -433,6 +495,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         .enroll_totp(&Principal::system(), &admin_id)
         .await
         .unwrap();
+    other_cases(&app).await;
     let server = Server::start(app.clone()).await;
     let base = server.base();
     let driver = start_driver(&driver_binary).await;

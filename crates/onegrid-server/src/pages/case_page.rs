@@ -405,9 +405,8 @@ async fn case_block(
                 div.badges {
                     (state_badge(view.case.state))
                     @if view.case.state.is_open() {
-                        (alert_badge(&case.stage.alert, case.stage.remaining.as_deref()))
+                        (alert_badge(if view.case.stage_overdue { "overdue" } else { &case.stage.alert }, case.stage.remaining.as_deref().filter(|_| !view.case.stage_overdue)))
                     }
-                    @if case.overdue { span.badge.tone-off { "超期" } }
                     @if case.urge_due.is_some() { span.badge.tone-urge { "督办" } }
                 }
             }

@@ -48,8 +48,10 @@ pub fn case_row(app: &App, case: &onegrid_domain::case::Case, extra: Option<Mark
                 div.row-top {
                     span.number { (case.number) }
                     (state_badge(case.state))
-                    @if case.state.is_open() { (alert_badge(&view.stage.alert, view.stage.remaining.as_deref())) }
-                    @if case.overdue { span.badge.tone-off { "超期" } }
+                    // The sweep's mark wins: a stage marked overdue shows so until the case moves on.
+                    @if case.state.is_open() {
+                        (alert_badge(if case.stage_overdue { "overdue" } else { &view.stage.alert }, view.stage.remaining.as_deref().filter(|_| !case.stage_overdue)))
+                    }
                     @if case.urge_due.is_some() { span.badge.tone-urge { "督办" } }
                 }
                 div.row-what { (view.description) }
