@@ -252,7 +252,7 @@ async fn wait_for_state(browser: &Client, state: &str) {
         &format!(
             "const c = document.getElementById('case'); return c && c.dataset.state === '{state}'"
         ),
-        20,
+        40,
         &format!("the case to be {state}"),
     )
     .await;
@@ -355,7 +355,7 @@ async fn sign_in(browser: &Client, base: &str, login: &str, totp: Option<&str>) 
     wait_for_js(
         browser,
         "return location.pathname.startsWith('/ui/') && location.pathname",
-        20,
+        40,
         &format!("{login} to be signed in"),
     )
     .await;
@@ -520,7 +520,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         &browser,
         "const t = document.getElementById('position-text').textContent;
          return t.startsWith('已选位置') && t",
-        15,
+        30,
         "the clicked point to be located",
     )
     .await;
@@ -549,7 +549,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let code = wait_for_js(
         &browser,
         "const c = document.getElementById('tracking-code'); return c && c.textContent",
-        20,
+        40,
         "the tracking code",
     )
     .await;
@@ -597,7 +597,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let accepted = wait_for_js(
         &browser,
         &format!("const f = document.querySelector(\"{row} .flash\"); return f && f.textContent"),
-        15,
+        30,
         "the row to say the case is accepted",
     )
     .await;
@@ -669,7 +669,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "return document.querySelector('.flash') && document.querySelector('.flash').textContent.includes('申请延期')",
-        15,
+        30,
         "the extension request to be recorded",
     )
     .await;
@@ -695,7 +695,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "return document.querySelector('.flash') && document.querySelector('.flash').textContent.includes('批准延期')",
-        15,
+        30,
         "the extension to be granted",
     )
     .await;
@@ -720,7 +720,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "return document.querySelector('form[data-act=report_back] input[name=attachments]').value",
-        15,
+        30,
         "the evidence photo to be uploaded",
     )
     .await;
@@ -737,7 +737,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
         &browser,
         "const imgs = [...document.querySelectorAll('.photos img')];
          return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0) && imgs.length",
-        15,
+        30,
         "the case's two photos to load",
     )
     .await;
@@ -790,7 +790,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "return document.getElementById('patrol-points').textContent.includes('3 个')",
-        10,
+        20,
         "three track points",
     )
     .await;
@@ -799,7 +799,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let recorded = wait_for_js(
         &browser,
         "const t = document.getElementById('patrol-state').textContent; return t.startsWith('巡查已记录') && t",
-        15,
+        30,
         "the patrol to be recorded",
     )
     .await;
@@ -830,7 +830,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "const p = document.getElementById('progress'); return p && p.dataset.state === 'closed'",
-        15,
+        30,
         "the progress of the closed case",
     )
     .await;
@@ -846,7 +846,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "const p = document.getElementById('progress'); return p && p.dataset.state === 'evaluated'",
-        15,
+        30,
         "the case to be rated",
     )
     .await;
@@ -900,7 +900,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let refused = wait_for_js(
         &browser,
         "const e = document.getElementById('err-totp'); return !e.hidden && e.textContent",
-        15,
+        30,
         "the TOTP refusal next to its field",
     )
     .await;
@@ -921,7 +921,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "const e = document.getElementById('err-roles'); return e && e.textContent",
-        15,
+        30,
         "the role error next to the roles field",
     )
     .await;
@@ -943,7 +943,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     wait_for_js(
         &browser,
         "const f = document.querySelector('.flash'); return f && f.textContent.includes('sunwu')",
-        15,
+        30,
         "the new account",
     )
     .await;
@@ -991,7 +991,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let problems = wait_for_js(
         &browser,
         "const l = document.querySelectorAll('#grids-result ol.problems li'); return l.length > 0 && l.length",
-        20,
+        40,
         "the grid file's problems",
     )
     .await;
@@ -1065,7 +1065,7 @@ async fn a_report_made_offline_is_sent_once_when_the_network_returns() {
     wait_for_js(
         &browser,
         "const s = document.getElementById('queue-status'); return !s.hidden && s.textContent.includes('保存在本机') && s.textContent",
-        20,
+        40,
         "the report to wait in the phone's queue",
     )
     .await;
@@ -1090,7 +1090,7 @@ async fn a_report_made_offline_is_sent_once_when_the_network_returns() {
     wait_for_js(
         &browser,
         "const s = document.getElementById('queue-status'); return s && !s.hidden && s.textContent.includes('1 条')",
-        20,
+        40,
         "the reopened offline page to show the queued report",
     )
     .await;
@@ -1123,7 +1123,7 @@ async fn a_report_made_offline_is_sent_once_when_the_network_returns() {
     wait_for_js(
         &browser,
         "const r = document.getElementById('report-result'); return r && !r.hidden && r.dataset.number",
-        30,
+        60,
         "the queued report to be sent",
     )
     .await;
