@@ -141,23 +141,33 @@ impl App {
         counties
     }
 
-    /// The counters of each area (region or grid codes, or `unit:…`) over a period.
+    /// The counters of each area (region or grid codes, or `unit:…`) over a period, from one
+    /// question to the store: every rollup row the areas are made of, each asked once (a city
+    /// and its counties share the same rows).
     pub async fn counters(&self, areas: &[String], period: Period) -> AppResult<Vec<Counters>> {
         let (from, to) = period.bounds();
-        let mut out = Vec::with_capacity(areas.len());
-        for area in areas {
-            let parts = self.rollup_areas(area);
-            let sums = self.store().rollup_sums(&parts, "", "", &from, &to).await?;
-            out.push(
-                sums.into_iter()
-                    .fold(Counters::default(), |total, (_, c)| total.plus(c)),
-            );
-        }
-        Ok(out)
+        let parts: Vec<Vec<String>> = areas.iter().map(|area| self.rollup_areas(area)).collect();
+        let mut distinct: Vec<String> = parts.iter().flatten().cloned().collect();
+        distinct.sort();
+        distinct.dedup();
+        let sums: std::collections::HashMap<String, Counters> = self
+            .store()
+            .rollup_sums(&distinct, "", "", &from, &to)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(parts
+            .iter()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|row| sums.get(row))
+                    .fold(Counters::default(), |total, c| total.plus(*c))
+            })
+            .collect())
     }
 
     /// One area's rollups broken down by 大类, channel or day; a city or province sums its
-    /// counties'.
+    /// counties' (in one query).
     pub async fn breakdown(
         &self,
         area: &str,
@@ -165,14 +175,24 @@ impl App {
         period: Period,
     ) -> AppResult<Vec<(String, Counters)>> {
         let (from, to) = period.bounds();
-        let mut merged: std::collections::BTreeMap<String, Counters> = Default::default();
-        for part in self.rollup_areas(area) {
-            for (key, counters) in self.store().rollup_breakdown(&part, by, &from, &to).await? {
-                let entry = merged.entry(key).or_default();
-                *entry = entry.plus(counters);
-            }
-        }
-        Ok(merged.into_iter().collect())
+        Ok(self
+            .store()
+            .rollup_breakdown(&self.rollup_areas(area), by, &from, &to)
+            .await?)
+    }
+
+    /// The cases reported in one area by 大类, channel or day (a mix needs only the count).
+    pub async fn mix(
+        &self,
+        area: &str,
+        by: Breakdown,
+        period: Period,
+    ) -> AppResult<Vec<(String, i64)>> {
+        let (from, to) = period.bounds();
+        Ok(self
+            .store()
+            .rollup_mix(&self.rollup_areas(area), by, &from, &to)
+            .await?)
     }
 
     /// A region's (or grid's) figures, its channel and category mix, and its children's
@@ -191,24 +211,26 @@ impl App {
             .collect();
         let mut areas = vec![code.to_string()];
         areas.extend(children.iter().cloned());
-        let counters = self.counters(&areas, period).await?;
-        let channels = self
-            .breakdown(code.as_str(), Breakdown::Channel, period)
-            .await?
+        // Three questions to the store, asked at once: the totals of the region and of every
+        // child, the channel mix, the 大类 mix.
+        let (counters, channels, categories) = tokio::try_join!(
+            self.counters(&areas, period),
+            self.mix(code.as_str(), Breakdown::Channel, period),
+            self.mix(code.as_str(), Breakdown::Category, period),
+        )?;
+        let channels = channels
             .into_iter()
-            .filter_map(|(channel, c)| Some((channel.parse::<Channel>().ok()?, c.reported)))
+            .filter_map(|(channel, reported)| Some((channel.parse::<Channel>().ok()?, reported)))
             .collect();
         let rules = self.rules();
-        let mut categories: Vec<(String, String, i64)> = self
-            .breakdown(code.as_str(), Breakdown::Category, period)
-            .await?
+        let mut categories: Vec<(String, String, i64)> = categories
             .into_iter()
-            .map(|(major, c)| {
+            .map(|(major, reported)| {
                 let name = rules
                     .taxonomy
                     .major(&major)
                     .map_or_else(|| "未分类".to_owned(), |m| m.name.clone());
-                (major, name, c.reported)
+                (major, name, reported)
             })
             .collect();
         categories.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));

@@ -15,6 +15,7 @@ pub mod patrol;
 pub mod regions;
 pub mod reports;
 pub mod residents;
+pub mod screen;
 pub mod secrets;
 
 use std::sync::{Arc, RwLock};

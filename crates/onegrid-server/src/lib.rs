@@ -6,6 +6,7 @@
 //! the routes over an [`App`], [`serve`] runs them on a listener it is handed until a shutdown
 //! future resolves.
 
+mod assets;
 pub mod auth;
 mod error;
 mod openapi;

@@ -14,6 +14,7 @@ use crate::routes::{
     __path_list_tokens, __path_login, __path_logout, __path_reveal, __path_revoke_token,
     __path_security_events, __path_set_roles, __path_track, __path_unlock, __path_who_am_i,
 };
+use crate::routes::{__path_overdue, __path_region_events, __path_trend};
 use crate::wire;
 
 #[derive(OpenApi)]
@@ -39,6 +40,9 @@ use crate::wire;
         region_figures,
         ranking,
         report,
+        trend,
+        overdue,
+        region_events,
         export_cases,
         login,
         logout,
@@ -61,7 +65,12 @@ use crate::wire;
         wire::RegionResponse,
         wire::RegionVersion,
         wire::ErrorBody,
-        wire::ErrorDetail
+        wire::ErrorDetail,
+        wire::TrendResponse,
+        wire::TrendPoint,
+        wire::OverdueListResponse,
+        wire::OverdueCaseItem,
+        wire::ChangeEvent
     ))
 )]
 pub struct ApiDoc;

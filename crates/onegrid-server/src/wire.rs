@@ -389,6 +389,112 @@ pub struct AuditReport {
     pub first_problem: Option<String>,
 }
 
+/// The query of `GET /api/v1/regions/{code}/trend`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TrendQuery {
+    /// First report date (YYYY-MM-DD, Asia/Shanghai), included.
+    pub from: String,
+    /// Last report date, included.
+    pub to: String,
+    /// `day`, `week` (ISO, Monday first) or `month`; without it, days up to 45 days, weeks
+    /// up to 190, months beyond.
+    pub step: Option<String>,
+}
+
+/// A region's cases reported in each step of a period, each counted as it stands now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendResponse {
+    /// The region.
+    pub region: AreaLink,
+    /// First report date, included.
+    pub from: chrono::NaiveDate,
+    /// Last report date, included.
+    pub to: chrono::NaiveDate,
+    /// `day`, `week` or `month`.
+    pub step: String,
+    /// One point per step of the period, in order; zero where nothing was reported.
+    pub points: Vec<TrendPoint>,
+}
+
+/// One step of a trend.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendPoint {
+    /// `2026-03-05`, `2026-W10` (ISO week) or `2026-03`.
+    pub label: String,
+    /// The step's first day within the period.
+    pub start: chrono::NaiveDate,
+    /// Cases reported.
+    pub reported: i64,
+    /// Of those, accepted (受理).
+    pub accepted: i64,
+    /// Of those, handled (处置).
+    pub handled: i64,
+    /// Of those, closed (结案).
+    pub closed: i64,
+    /// Of those, overdue at some stage (超期).
+    pub overdue: i64,
+}
+
+/// The query of `GET /api/v1/regions/{code}/overdue`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OverdueQuery {
+    /// How many cases at most, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// The open cases of a region that ran past a deadline (超期未结), most overdue first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueListResponse {
+    /// The newest open overdue cases, most overdue first.
+    pub cases: Vec<OverdueCaseItem>,
+    /// Whether more open overdue cases exist than were listed.
+    pub more: bool,
+}
+
+/// One open overdue case, as a screen lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueCaseItem {
+    /// The case's id.
+    pub id: String,
+    /// The case's number.
+    pub number: String,
+    /// The state.
+    pub state: String,
+    /// The state's Chinese name.
+    pub state_label: String,
+    /// The 小类 code, when known.
+    pub category: Option<String>,
+    /// The 小类's name, when known.
+    pub category_name: Option<String>,
+    /// The description, with phone and ID numbers masked.
+    pub description: String,
+    /// The place's chain from the deepest area up to the province.
+    pub chain: Vec<AreaLink>,
+    /// The tier that has the case.
+    pub tier: String,
+    /// The unit it was dispatched to.
+    pub unit: Option<String>,
+    /// `normal`, `urgent` or `critical`.
+    pub urgency: String,
+    /// Reported at (UTC).
+    pub reported_at: DateTime<Utc>,
+    /// The current stage's deadline (UTC).
+    pub stage_deadline: Option<DateTime<Utc>>,
+    /// Working seconds past the current stage's deadline; `null` when the current stage is
+    /// within its time (the case ran late earlier).
+    pub overdue_seconds: Option<i64>,
+    /// The same in Chinese (`已超期1天2小时`).
+    pub overdue_text: Option<String>,
+}
+
+/// The data of the `ready` and `change` events of `GET /api/v1/regions/{code}/events`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeEvent {
+    /// The region's change mark: it differs from the last one whenever a case in the region's
+    /// county (counties, for a city) changed; refetch the figures then.
+    pub mark: i64,
+}
+
 /// Signing in.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -140,7 +140,14 @@ fn concrete_paths(
         .to_string();
     let mut out = Vec::new();
     for (path, operations) in openapi["paths"].as_object().unwrap() {
-        for method in operations.as_object().unwrap().keys() {
+        for (method, operation) in operations.as_object().unwrap() {
+            // An event stream never ends, and carries only a number (tests/screen.rs reads it).
+            if operation["responses"]["200"]["content"]
+                .get("text/event-stream")
+                .is_some()
+            {
+                continue;
+            }
             let filled = if path.starts_with("/api/v1/public/cases/") {
                 path.replace("{code}", tracking)
             } else if path.starts_with("/api/v1/accounts/") {
@@ -159,7 +166,11 @@ fn concrete_paths(
             };
             let query = match path.as_str() {
                 "/api/v1/locate" => "?lon=112.75&lat=37.65".to_owned(),
-                p if p.contains("figures") || p.contains("ranking") || p.contains("reports") => {
+                p if p.contains("figures")
+                    || p.contains("ranking")
+                    || p.contains("reports")
+                    || p.contains("trend") =>
+                {
                     format!("?from={day}&to={day}")
                 }
                 _ => String::new(),

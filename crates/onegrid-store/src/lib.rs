@@ -450,7 +450,9 @@ pub trait Store: Send + Sync + 'static {
     async fn attachment(&self, hash: &str) -> StoreResult<Option<Attachment>>;
 
     /// The rollups of each area summed over the days `[from_day, to_day)` (`YYYY-MM-DD`,
-    /// Asia/Shanghai), for all cases (`category` and `channel` empty) or one 大类 or channel.
+    /// Asia/Shanghai), for all cases (`category` and `channel` empty) or one 大类 or channel:
+    /// one answer per area, in the order asked, zero where an area has no rows. Asked in one
+    /// query (`area_code IN (…)`), not one per area.
     async fn rollup_sums(
         &self,
         areas: &[String],
@@ -465,15 +467,32 @@ pub trait Store: Send + Sync + 'static {
             self.engine()
         )))
     }
-    /// One area's rollups over `[from_day, to_day)`, by 大类, channel or day.
+    /// The rollups of some areas over `[from_day, to_day)`, summed together, by 大类, channel
+    /// or day, ordered by that key.
     async fn rollup_breakdown(
         &self,
-        area: &str,
+        areas: &[String],
         by: Breakdown,
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
-        let _ = (area, by, from_day, to_day);
+        let _ = (areas, by, from_day, to_day);
+        Err(StoreError::Unsupported(format!(
+            "rollups are not built for the {} engine yet",
+            self.engine()
+        )))
+    }
+    /// The cases reported in some areas over `[from_day, to_day)`, by 大类, channel or day,
+    /// ordered by that key: `rollup_breakdown`'s `reported` alone, reading one column where
+    /// that reads eighteen (a city's year of mixes is some 90,000 rows).
+    async fn rollup_mix(
+        &self,
+        areas: &[String],
+        by: Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let _ = (areas, by, from_day, to_day);
         Err(StoreError::Unsupported(format!(
             "rollups are not built for the {} engine yet",
             self.engine()
@@ -494,4 +513,8 @@ pub trait Store: Send + Sync + 'static {
             self.engine()
         )))
     }
+    /// How far each county's record chain has grown: `(county code, last seq)`, by code. Every
+    /// change of a case appends to its county's chain in the change's transaction, so a
+    /// reader polling this cheap query sees the changes of any process writing the store.
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>>;
 }

@@ -799,49 +799,47 @@ impl Store for PostgresStore {
     ) -> StoreResult<Vec<(String, Counters)>> {
         let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
         let sql = format!(
-            "SELECT {} FROM rollups
-             WHERE area_code = $1 AND category = $2 AND channel = $3 AND day >= $4 AND day < $5",
+            "SELECT area_code, {} FROM rollups
+             WHERE area_code = ANY($1) AND category = $2 AND channel = $3
+               AND day >= $4 AND day < $5
+             GROUP BY area_code",
             sum_columns()
         );
-        let mut sums = Vec::with_capacity(areas.len());
-        for area in areas {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(area)
-                .bind(category)
-                .bind(channel)
-                .bind(from)
-                .bind(to)
-                .fetch_one(&self.pool)
-                .await?;
-            sums.push((area.clone(), pg_counters(&row, 0)?));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(areas)
+            .bind(category)
+            .bind(channel)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            found.insert(row.try_get::<String, _>(0)?, pg_counters(row, 1)?);
         }
-        Ok(sums)
+        Ok(areas
+            .iter()
+            .map(|area| (area.clone(), found.get(area).copied().unwrap_or_default()))
+            .collect())
     }
 
     async fn rollup_breakdown(
         &self,
-        area: &str,
+        areas: &[String],
         by: crate::Breakdown,
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
         let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
-        let (group, filter) = match by {
-            crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
-            crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
-            crate::Breakdown::Day => (
-                "to_char(day, 'YYYY-MM-DD')",
-                "category = '' AND channel = ''",
-            ),
-        };
+        let (group, filter) = pg_breakdown_sql(by);
         let sql = format!(
             "SELECT {group} AS k, {} FROM rollups
-             WHERE area_code = $1 AND {filter} AND day >= $2 AND day < $3
+             WHERE area_code = ANY($1) AND {filter} AND day >= $2 AND day < $3
              GROUP BY k ORDER BY k",
             sum_columns()
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(area)
+            .bind(areas)
             .bind(from)
             .bind(to)
             .fetch_all(&self.pool)
@@ -849,6 +847,36 @@ impl Store for PostgresStore {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             out.push((row.try_get::<String, _>(0)?, pg_counters(row, 1)?));
+        }
+        Ok(out)
+    }
+
+    async fn rollup_mix(
+        &self,
+        areas: &[String],
+        by: crate::Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let (from, to) = (parse_day(from_day)?, parse_day(to_day)?);
+        let (group, filter) = pg_breakdown_sql(by);
+        let sql = format!(
+            "SELECT {group} AS k, sum(reported)::BIGINT FROM rollups
+             WHERE area_code = ANY($1) AND {filter} AND day >= $2 AND day < $3
+             GROUP BY k ORDER BY k"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(areas)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push((
+                row.try_get::<String, _>(0)?,
+                row.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
+            ));
         }
         Ok(out)
     }
@@ -1140,6 +1168,17 @@ impl Store for PostgresStore {
             bytes: row.try_get("bytes")?,
         }))
     }
+
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT county_code, seq FROM chain_heads ORDER BY county_code")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut positions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            positions.push((row.try_get("county_code")?, row.try_get("seq")?));
+        }
+        Ok(positions)
+    }
 }
 
 /// Walks every chain and the checkpoint log; stops at the first problem. The same walk, and
@@ -1335,6 +1374,18 @@ const COUNTER_COLUMNS: [&str; 18] = [
     "settled_in_township",
     "handle_seconds",
 ];
+
+/// The `GROUP BY` key and the row filter of a breakdown.
+fn pg_breakdown_sql(by: crate::Breakdown) -> (&'static str, &'static str) {
+    match by {
+        crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
+        crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
+        crate::Breakdown::Day => (
+            "to_char(day, 'YYYY-MM-DD')",
+            "category = '' AND channel = ''",
+        ),
+    }
+}
 
 fn sum_columns() -> String {
     COUNTER_COLUMNS

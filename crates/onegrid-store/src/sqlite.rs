@@ -999,12 +999,22 @@ impl Store for SqliteStore {
 
     async fn rollup_breakdown(
         &self,
-        area: &str,
+        areas: &[String],
         by: Breakdown,
         from_day: &str,
         to_day: &str,
     ) -> StoreResult<Vec<(String, Counters)>> {
-        sqlite_cases::rollup_breakdown(&self.reads, area, by, from_day, to_day).await
+        sqlite_cases::rollup_breakdown(&self.reads, areas, by, from_day, to_day).await
+    }
+
+    async fn rollup_mix(
+        &self,
+        areas: &[String],
+        by: Breakdown,
+        from_day: &str,
+        to_day: &str,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        sqlite_cases::rollup_mix(&self.reads, areas, by, from_day, to_day).await
     }
 
     async fn backup_to(&self, path: &Path) -> StoreResult<()> {
@@ -1041,6 +1051,17 @@ impl Store for SqliteStore {
             content_type: row.try_get("content_type")?,
             bytes: row.try_get("bytes")?,
         }))
+    }
+
+    async fn chain_positions(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT county_code, seq FROM chain_heads ORDER BY county_code")
+            .fetch_all(&self.reads)
+            .await?;
+        let mut positions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            positions.push((row.try_get("county_code")?, row.try_get("seq")?));
+        }
+        Ok(positions)
     }
 }
 

@@ -198,7 +198,16 @@ pub(crate) fn counters_from_row(row: &SqliteRow, offset: usize) -> StoreResult<C
     Ok(Counters::from_values(values))
 }
 
-/// Sums the rollups of each area over `[from_day, to_day)`.
+/// The most area codes bound in one statement (SQLite allows 32,766 variables).
+const AREAS_PER_QUERY: usize = 500;
+
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+/// The rollups of each area over a period, for all cases or one 大类 or channel: one query
+/// per 500 areas (`area_code IN (…)`, grouped by area), one answer per area asked, in order,
+/// zero where an area has no rows.
 pub(crate) async fn rollup_sums(
     pool: &SqlitePool,
     areas: &[String],
@@ -207,34 +216,54 @@ pub(crate) async fn rollup_sums(
     from_day: &str,
     to_day: &str,
 ) -> StoreResult<Vec<(String, Counters)>> {
-    let mut sums = Vec::with_capacity(areas.len());
     let sum_columns = COUNTER_COLUMNS
         .split(',')
         .map(|c| format!("sum({})", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!(
-        "SELECT {sum_columns} FROM rollups
-         WHERE area_code = ? AND category = ? AND channel = ? AND day >= ? AND day < ?"
-    );
-    for area in areas {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(area)
+    let mut found: std::collections::HashMap<String, Counters> = Default::default();
+    for chunk in areas.chunks(AREAS_PER_QUERY) {
+        let sql = format!(
+            "SELECT area_code, {sum_columns} FROM rollups
+             WHERE area_code IN ({}) AND category = ? AND channel = ? AND day >= ? AND day < ?
+             GROUP BY area_code",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for area in chunk {
+            query = query.bind(area);
+        }
+        let rows = query
             .bind(category)
             .bind(channel)
             .bind(from_day)
             .bind(to_day)
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await?;
-        sums.push((area.clone(), counters_from_row(&row, 0)?));
+        for row in &rows {
+            found.insert(row.try_get("area_code")?, counters_from_row(row, 1)?);
+        }
     }
-    Ok(sums)
+    Ok(areas
+        .iter()
+        .map(|area| (area.clone(), found.get(area).copied().unwrap_or_default()))
+        .collect())
 }
 
-/// Rows of one area over a period, broken down by 大类 or by channel, or by day.
+/// The `GROUP BY` key and the row filter of a breakdown.
+fn breakdown_sql(by: crate::Breakdown) -> (&'static str, &'static str) {
+    match by {
+        crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
+        crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
+        crate::Breakdown::Day => ("day", "category = '' AND channel = ''"),
+    }
+}
+
+/// The rows of several areas over a period, summed together and broken down by 大类, channel
+/// or day.
 pub(crate) async fn rollup_breakdown(
     pool: &SqlitePool,
-    area: &str,
+    areas: &[String],
     by: crate::Breakdown,
     from_day: &str,
     to_day: &str,
@@ -244,27 +273,57 @@ pub(crate) async fn rollup_breakdown(
         .map(|c| format!("sum({})", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    let (group, filter) = match by {
-        crate::Breakdown::Category => ("category", "category != '' AND channel = ''"),
-        crate::Breakdown::Channel => ("channel", "category = '' AND channel != ''"),
-        crate::Breakdown::Day => ("day", "category = '' AND channel = ''"),
-    };
-    let sql = format!(
-        "SELECT {group}, {sum_columns} FROM rollups
-         WHERE area_code = ? AND {filter} AND day >= ? AND day < ?
-         GROUP BY {group} ORDER BY {group}"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(area)
-        .bind(from_day)
-        .bind(to_day)
-        .fetch_all(pool)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push((row.try_get::<String, _>(0)?, counters_from_row(row, 1)?));
+    let (group, filter) = breakdown_sql(by);
+    let mut merged: std::collections::BTreeMap<String, Counters> = Default::default();
+    for chunk in areas.chunks(AREAS_PER_QUERY) {
+        let sql = format!(
+            "SELECT {group}, {sum_columns} FROM rollups
+             WHERE area_code IN ({}) AND {filter} AND day >= ? AND day < ?
+             GROUP BY {group}",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for area in chunk {
+            query = query.bind(area);
+        }
+        let rows = query.bind(from_day).bind(to_day).fetch_all(pool).await?;
+        for row in &rows {
+            let entry = merged.entry(row.try_get::<String, _>(0)?).or_default();
+            *entry = entry.plus(counters_from_row(row, 1)?);
+        }
     }
-    Ok(out)
+    Ok(merged.into_iter().collect())
+}
+
+/// Cases reported in several areas over a period, by 大类, channel or day: the one column a
+/// mix needs, so a city's year reads one integer per row instead of eighteen.
+pub(crate) async fn rollup_mix(
+    pool: &SqlitePool,
+    areas: &[String],
+    by: crate::Breakdown,
+    from_day: &str,
+    to_day: &str,
+) -> StoreResult<Vec<(String, i64)>> {
+    let (group, filter) = breakdown_sql(by);
+    let mut merged: std::collections::BTreeMap<String, i64> = Default::default();
+    for chunk in areas.chunks(AREAS_PER_QUERY) {
+        let sql = format!(
+            "SELECT {group}, sum(reported) FROM rollups
+             WHERE area_code IN ({}) AND {filter} AND day >= ? AND day < ?
+             GROUP BY {group}",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for area in chunk {
+            query = query.bind(area);
+        }
+        let rows = query.bind(from_day).bind(to_day).fetch_all(pool).await?;
+        for row in &rows {
+            *merged.entry(row.try_get::<String, _>(0)?).or_default() +=
+                row.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
+        }
+    }
+    Ok(merged.into_iter().collect())
 }
 
 /// Recomputes every rollup row from the cases.

@@ -1105,14 +1105,15 @@ async fn rollups_follow_every_change(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(one_day[0].1, Counters::of(&accepted));
+    let county = ["140702".to_owned()];
     let by_day = store
-        .rollup_breakdown("140702", onegrid_store::Breakdown::Day, days.0, days.1)
+        .rollup_breakdown(&county, onegrid_store::Breakdown::Day, days.0, days.1)
         .await
         .unwrap();
     let labels: Vec<&str> = by_day.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(labels, ["2026-03-02", "2026-03-03"]);
     let by_channel = store
-        .rollup_breakdown("140702", onegrid_store::Breakdown::Channel, days.0, days.1)
+        .rollup_breakdown(&county, onegrid_store::Breakdown::Channel, days.0, days.1)
         .await
         .unwrap();
     assert_eq!(
@@ -1120,10 +1121,72 @@ async fn rollups_follow_every_change(store: Arc<dyn Store>) {
         vec![("resident".to_owned(), sum(&[&accepted, &b]))]
     );
     let by_category = store
-        .rollup_breakdown("140702", onegrid_store::Breakdown::Category, days.0, days.1)
+        .rollup_breakdown(&county, onegrid_store::Breakdown::Category, days.0, days.1)
         .await
         .unwrap();
     assert_eq!(by_category[0].0, "01");
+    // Several areas at once are summed together; a mix is the breakdown's `reported` alone.
+    let both = ["140702".to_owned(), "140703".to_owned()];
+    for by in [
+        onegrid_store::Breakdown::Day,
+        onegrid_store::Breakdown::Channel,
+        onegrid_store::Breakdown::Category,
+    ] {
+        let each: Vec<Vec<(String, Counters)>> = vec![
+            store
+                .rollup_breakdown(&both[..1], by, days.0, days.1)
+                .await
+                .unwrap(),
+            store
+                .rollup_breakdown(&both[1..], by, days.0, days.1)
+                .await
+                .unwrap(),
+        ];
+        let mut expected: std::collections::BTreeMap<String, Counters> = Default::default();
+        for (key, counters) in each.into_iter().flatten() {
+            let entry = expected.entry(key).or_default();
+            *entry = entry.plus(counters);
+        }
+        let together = store
+            .rollup_breakdown(&both, by, days.0, days.1)
+            .await
+            .unwrap();
+        assert_eq!(together, expected.into_iter().collect::<Vec<_>>(), "{by:?}");
+        let mix = store.rollup_mix(&both, by, days.0, days.1).await.unwrap();
+        let reported: Vec<(String, i64)> = together
+            .iter()
+            .map(|(key, counters)| (key.clone(), counters.reported))
+            .collect();
+        assert_eq!(mix, reported, "{by:?}");
+    }
+    assert_eq!(
+        store
+            .rollup_mix(&both, onegrid_store::Breakdown::Day, days.0, days.1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<i64>(),
+        3
+    );
+    // Sums answer every area asked, in order, with zeros for one without rows.
+    let asked = [
+        "140703".to_owned(),
+        "140799".to_owned(),
+        "140702".to_owned(),
+    ];
+    let answered = store
+        .rollup_sums(&asked, "", "", days.0, days.1)
+        .await
+        .unwrap();
+    assert_eq!(
+        answered,
+        vec![
+            ("140703".to_owned(), sums[2].1),
+            ("140799".to_owned(), Counters::default()),
+            ("140702".to_owned(), sums[0].1),
+        ]
+    );
     assert_eq!(store.rebuild_rollups().await.unwrap(), 3);
     let again = store
         .rollup_sums(

@@ -5,6 +5,7 @@ pub(crate) mod cases;
 mod figures;
 mod health;
 mod regions;
+mod screen;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,6 +26,7 @@ pub(crate) use health::__path_healthz;
 pub(crate) use regions::{
     __path_get_grid, __path_get_region, __path_locate, __path_region_children_geojson,
 };
+pub(crate) use screen::{__path_overdue, __path_region_events, __path_trend};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -78,4 +80,5 @@ pub fn routes() -> Router<App> {
         )
         .route("/api/v1/regions/{code}/ranking", get(figures::ranking))
         .route("/api/v1/reports/{code}", get(figures::report))
+        .merge(screen::routes())
 }
