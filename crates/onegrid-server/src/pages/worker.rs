@@ -79,8 +79,16 @@ pub async fn tasks(State(app): State<App>, viewer: Viewer) -> Result<Markup, Pag
         .cases
         .iter()
         .filter(|case| {
+            // A task is a step of the loop that waits for me; that I could also escalate or
+            // void a case does not make it my work.
             legal_acts(case)
                 .into_iter()
+                .filter(|act| {
+                    !matches!(
+                        act,
+                        Act::Escalate | Act::Urge | Act::Void | Act::Suspend | Act::Reopen
+                    )
+                })
                 .any(|act| viewer.principal.assignment_for(act, case).is_some())
         })
         .collect();
