@@ -352,6 +352,16 @@
     const form = $("form[data-report]");
     if (!form) return;
     const channel = form.dataset.report;
+    // A grid worker who already let this page use the position gets it at once, unasked.
+    if (channel === "grid_patrol" && navigator.permissions && navigator.geolocation) {
+      navigator.permissions.query({ name: "geolocation" }).then((state) => {
+        if (state.state === "granted") {
+          navigator.geolocation.getCurrentPosition(
+            (position) => setPoint(position.coords.longitude, position.coords.latitude),
+            () => {}, { enableHighAccuracy: true, timeout: 15000 });
+        }
+      }).catch(() => {});
+    }
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearErrors(form);
