@@ -682,7 +682,7 @@ impl App {
         self.apply_and_store(case, input, actor, Utc::now()).await
     }
 
-    async fn apply_and_store(
+    pub(crate) async fn apply_and_store(
         &self,
         case: Case,
         input: ActInput,

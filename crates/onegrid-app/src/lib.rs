@@ -12,8 +12,10 @@ mod error;
 pub mod figures;
 pub mod jobs;
 pub mod limits;
+pub mod patrol;
 pub mod regions;
 pub mod reports;
+pub mod residents;
 pub mod screen;
 pub mod secrets;
 
