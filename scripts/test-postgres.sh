@@ -6,8 +6,16 @@
 # tests create and drop one database per story), runs the command, and stops and removes the
 # cluster on exit, whatever happens.
 #
+# Beside it runs a streaming replica (a standby made with `pg_basebackup -R` on another port),
+# exported as ONEGRID_TEST_REPLICA_URL for the read-replica stories: every database a story
+# creates on the primary appears there too, read-only.
+#
 #   bash scripts/test-postgres.sh                          # cargo test --workspace
 #   bash scripts/test-postgres.sh cargo test -p onegrid-store
+#
+# ONEGRID_TEST_PG_OPTIONS replaces the server settings that make tests cheap (fsync off …),
+# e.g. ONEGRID_TEST_PG_OPTIONS="-c shared_buffers=2GB" for a durable server to benchmark;
+# ONEGRID_TEST_REPLICA=0 starts no replica (benchmarks: it would take CPU replaying).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,8 +83,13 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 STARTED=0
+REPLICA_STARTED=0
+REPLICA_DATA="$CLUSTER/replica"
 cleanup() {
     local status=$?
+    if [ "$REPLICA_STARTED" -eq 1 ]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DATA" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
     if [ "$STARTED" -eq 1 ]; then
         as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
     fi
@@ -115,11 +128,11 @@ free_port() {
 }
 
 # Durability is not under test here: fsync off makes the many small databases cheap.
+PG_OPTIONS=${ONEGRID_TEST_PG_OPTIONS:-"-c fsync=off -c synchronous_commit=off -c full_page_writes=off"}
 for attempt in 1 2 3 4 5; do
     PORT=$(free_port)
     if as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start -o \
-        "-h 127.0.0.1 -p $PORT -k $CLUSTER -c max_connections=300 -c fsync=off \
-         -c synchronous_commit=off -c full_page_writes=off" >/dev/null; then
+        "-h 127.0.0.1 -p $PORT -k $CLUSTER -c max_connections=300 $PG_OPTIONS" >/dev/null; then
         STARTED=1
         break
     fi
@@ -133,6 +146,42 @@ fi
 
 export ONEGRID_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 say "$("$PG_BIN/postgres" --version) at $ONEGRID_TEST_DATABASE_URL (cluster $CLUSTER)"
+
+if [ "${ONEGRID_TEST_REPLICA:-1}" = "0" ]; then
+    say "no replica (ONEGRID_TEST_REPLICA=0)"
+    set +e
+    "$@"
+    status=$?
+    set -e
+    exit "$status"
+fi
+
+# The standby: a base backup of the primary that writes its own standby.signal and
+# primary_conninfo (-R), then follows the primary's write-ahead log as it streams. initdb's
+# trust rules already let 127.0.0.1 connect for replication.
+if ! as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$REPLICA_DATA" \
+    -R -X stream -c fast >"$CLUSTER/basebackup.log" 2>&1; then
+    cat "$CLUSTER/basebackup.log" >&2
+    say "pg_basebackup of the primary failed"
+    exit 1
+fi
+for attempt in 1 2 3 4 5; do
+    REPLICA_PORT=$(free_port)
+    if as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DATA" -l "$CLUSTER/replica.log" -w -t 60 start -o \
+        "-h 127.0.0.1 -p $REPLICA_PORT -k $CLUSTER -c max_connections=300 $PG_OPTIONS \
+         -c hot_standby=on" >/dev/null; then
+        REPLICA_STARTED=1
+        break
+    fi
+    say "replica start on port $REPLICA_PORT failed (attempt $attempt):"
+    tail -n 5 "$CLUSTER/replica.log" >&2 || true
+done
+if [ "$REPLICA_STARTED" -ne 1 ]; then
+    say "could not start the streaming replica"
+    exit 1
+fi
+export ONEGRID_TEST_REPLICA_URL="postgres://postgres@127.0.0.1:$REPLICA_PORT/postgres"
+say "streaming replica at $ONEGRID_TEST_REPLICA_URL"
 
 set +e
 "$@"

@@ -108,6 +108,16 @@ pub struct SweepReport {
     pub urged: usize,
 }
 
+/// What handling one overdue case did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct OverdueOutcome {
+    pub marked: bool,
+    pub escalated: bool,
+    pub urged: bool,
+    /// Someone changed the case meanwhile, so (part of) the work was left to the next look.
+    pub conflict: bool,
+}
+
 const MAX_DESCRIPTION_CHARS: usize = 4000;
 
 fn intake_tier(channel: Channel) -> Tier {
@@ -672,7 +682,7 @@ impl App {
         self.apply_and_store(case, input, actor, Utc::now()).await
     }
 
-    async fn apply_and_store(
+    pub(crate) async fn apply_and_store(
         &self,
         case: Case,
         input: ActInput,
@@ -806,7 +816,6 @@ impl App {
     /// for dispatch below county tier (超期自动上报) and urges one overdue in handling (自动督办).
     pub async fn sweep_overdue(&self, now: DateTime<Utc>) -> AppResult<SweepReport> {
         let mut report = SweepReport::default();
-        let system = Actor::system();
         loop {
             let due = self.store().cases_past_deadline(now, 500).await?;
             if due.is_empty() {
@@ -814,65 +823,86 @@ impl App {
             }
             let batch = due.len();
             for case in due {
-                let state = case.state;
-                let tier = case.tier;
-                let marked = match self
-                    .apply_and_store(
-                        case,
-                        ActInput::MarkOverdue {
-                            note: "超期".to_owned(),
-                        },
-                        &system,
-                        now,
-                    )
-                    .await
-                {
-                    Ok(marked) => marked,
-                    // Someone acted on it meanwhile; the next sweep looks again.
-                    Err(AppError::Conflict(_)) => continue,
-                    Err(error) => return Err(error),
-                };
-                report.marked += 1;
-                let follow = match state {
-                    CaseState::Reported | CaseState::Accepted | CaseState::Registered
-                        if tier < Tier::County =>
-                    {
-                        Some(ActInput::Escalate {
-                            reason: "超期未派遣，自动上报上级".to_owned(),
-                        })
-                    }
-                    CaseState::Handling => {
-                        let rules = self.rules();
-                        let due = rules.calendar.deadline(
-                            now,
-                            onegrid_domain::calendar::TimeLimit {
-                                amount: 1,
-                                unit: onegrid_domain::calendar::LimitUnit::WorkingDays,
-                            },
-                        );
-                        Some(ActInput::Urge {
-                            due,
-                            note: "处置超期，自动督办".to_owned(),
-                        })
-                    }
-                    _ => None,
-                };
-                if let Some(follow) = follow {
-                    let escalating = matches!(follow, ActInput::Escalate { .. });
-                    match self.apply_and_store(marked, follow, &system, now).await {
-                        Ok(_) if escalating => report.escalated += 1,
-                        Ok(_) => report.urged += 1,
-                        Err(AppError::Conflict(_)) => {}
-                        Err(error) => return Err(error),
-                    }
-                }
+                let outcome = self.handle_overdue(case, now).await?;
+                report.marked += usize::from(outcome.marked);
+                report.escalated += usize::from(outcome.escalated);
+                report.urged += usize::from(outcome.urged);
             }
             if batch < 500 {
                 break;
             }
         }
         self.store().write_checkpoint(now).await?;
+        self.store().maintain(now).await?;
         Ok(report)
+    }
+
+    /// Marks one case whose stage ran out as overdue, as the system, and escalates it when it
+    /// still waits for dispatch below county tier (超期自动上报) or urges it when it is overdue
+    /// in handling (自动督办). A case someone acted on meanwhile is left alone (a conflict is
+    /// not an error: whoever looks next sees the case as it now stands).
+    pub(crate) async fn handle_overdue(
+        &self,
+        case: Case,
+        now: DateTime<Utc>,
+    ) -> AppResult<OverdueOutcome> {
+        let mut outcome = OverdueOutcome::default();
+        let system = Actor::system();
+        let state = case.state;
+        let tier = case.tier;
+        let marked = match self
+            .apply_and_store(
+                case,
+                ActInput::MarkOverdue {
+                    note: "超期".to_owned(),
+                },
+                &system,
+                now,
+            )
+            .await
+        {
+            Ok(marked) => marked,
+            Err(AppError::Conflict(_)) => {
+                outcome.conflict = true;
+                return Ok(outcome);
+            }
+            Err(error) => return Err(error),
+        };
+        outcome.marked = true;
+        let follow = match state {
+            CaseState::Reported | CaseState::Accepted | CaseState::Registered
+                if tier < Tier::County =>
+            {
+                Some(ActInput::Escalate {
+                    reason: "超期未派遣，自动上报上级".to_owned(),
+                })
+            }
+            CaseState::Handling => {
+                let rules = self.rules();
+                let due = rules.calendar.deadline(
+                    now,
+                    onegrid_domain::calendar::TimeLimit {
+                        amount: 1,
+                        unit: onegrid_domain::calendar::LimitUnit::WorkingDays,
+                    },
+                );
+                Some(ActInput::Urge {
+                    due,
+                    note: "处置超期，自动督办".to_owned(),
+                })
+            }
+            _ => None,
+        };
+        if let Some(follow) = follow {
+            let escalating = matches!(follow, ActInput::Escalate { .. });
+            match self.apply_and_store(marked, follow, &system, now).await {
+                Ok(_) if escalating => outcome.escalated = true,
+                Ok(_) => outcome.urged = true,
+                Err(AppError::Conflict(_)) => outcome.conflict = true,
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(outcome)
     }
 
     /// Recomputes every hash chain of the full-process record.

@@ -10,9 +10,12 @@ pub mod demo;
 pub mod divisions;
 mod error;
 pub mod figures;
+pub mod jobs;
 pub mod limits;
+pub mod patrol;
 pub mod regions;
 pub mod reports;
+pub mod residents;
 pub mod screen;
 pub mod secrets;
 

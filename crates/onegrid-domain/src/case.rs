@@ -320,6 +320,12 @@ pub fn may_take(role: &str, act: Act) -> bool {
 /// The role of the system's own acts (the overdue sweep).
 pub const SYSTEM_ROLE: &str = "system";
 
+/// The acts a resident may take, and only on their own case (proved by its tracking code or
+/// the account it was reported from): rating the closed result. They are not in
+/// [`Act::permitted_roles`], so no assignment grants them; the application's resident path
+/// (`onegrid_app::residents`) is the one way to them.
+pub const RESIDENT_ACTS: &[Act] = &[Act::FollowUp];
+
 impl fmt::Display for Act {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod case;
+pub mod jobs;
 pub mod masking;
 pub mod metrics;
 pub mod region;

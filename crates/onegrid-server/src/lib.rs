@@ -10,6 +10,7 @@ mod assets;
 pub mod auth;
 mod error;
 mod openapi;
+mod pages;
 mod routes;
 pub mod wire;
 
@@ -25,6 +26,7 @@ pub use error::ApiError;
 /// Every route of the product over one application.
 pub fn router(app: App) -> Router {
     routes::routes()
+        .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             auth::authenticate,

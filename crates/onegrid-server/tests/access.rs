@@ -516,6 +516,16 @@ async fn every_role_sees_and_does_only_what_its_scope_allows() {
         }
     }
     assert_eq!(checked, 12 * 3 * 3);
+    // With the resident's own test below, every role of the contract is covered.
+    let mut covered: Vec<&str> = rows().iter().map(|row| row.role).collect();
+    covered.push("resident");
+    covered.sort_unstable();
+    let mut all: Vec<&str> = onegrid_domain::access::Role::ALL
+        .iter()
+        .map(|role| role.as_str())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(covered, all);
 }
 
 /// Residents report signed in, see their own cases and nobody else's — not by guessing ids, not
@@ -602,6 +612,19 @@ async fn residents_see_only_their_own_cases() {
         )
         .await;
         assert_eq!(got, StatusCode::NOT_FOUND, "{guess}: {body}");
+    }
+    // Residents export nothing and read no reports.
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string();
+    for uri in [
+        "/api/v1/cases/export.csv".to_owned(),
+        format!("/api/v1/reports/140702001001001?from={day}&to={day}"),
+        format!("/api/v1/reports/140702?from={day}&to={day}&format=csv"),
+        format!("/api/v1/regions/140700/figures?from={day}&to={day}"),
+    ] {
+        let (got, body) = status(&world, &one, "GET", &uri, None).await;
+        assert_eq!(got, StatusCode::FORBIDDEN, "{uri}: {body}");
     }
     // Residents take no acts on cases, not even their own.
     let (got, _) = status(

@@ -7,6 +7,8 @@
 //! which engine runs.
 
 pub mod audit;
+pub mod copy;
+pub mod jobs;
 mod postgres;
 mod postgres_access;
 mod sqlite;
@@ -25,6 +27,7 @@ use onegrid_domain::taxonomy::Tier;
 use onegrid_domain::{Level, Region, RegionCode};
 
 pub use audit::{NewRecord, Record, VerifyReport};
+pub use jobs::{Job, JobFinish, JobOutcome, Notice};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -46,6 +49,9 @@ pub enum StoreError {
     Closed,
     #[error("unsupported location: {0}")]
     Unsupported(String),
+    /// The server refuses writes: a streaming replica (standby), or a read-only session.
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -66,9 +72,29 @@ pub enum Location {
 
 /// Opens the configured store and brings its schema up to date.
 pub async fn open(location: &Location) -> StoreResult<Arc<dyn Store>> {
-    match location {
-        Location::Directory(dir) => Ok(Arc::new(SqliteStore::open_dir(dir).await?)),
-        Location::Postgres(url) => Ok(Arc::new(PostgresStore::connect(url).await?)),
+    open_with(location, &OpenOptions::default()).await
+}
+
+/// What else may be configured about a store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// A `postgres://` URL of a streaming replica of the store's database: the dashboard's
+    /// and the reports' reads (the rollups) go there, everything else to the primary.
+    pub replica_url: Option<String>,
+}
+
+/// Opens the configured store with its options and brings its schema up to date.
+pub async fn open_with(location: &Location, options: &OpenOptions) -> StoreResult<Arc<dyn Store>> {
+    match (location, &options.replica_url) {
+        (Location::Directory(dir), None) => Ok(Arc::new(SqliteStore::open_dir(dir).await?)),
+        (Location::Directory(_), Some(_)) => Err(StoreError::Unsupported(
+            "a read replica (replica_url) needs the PostgreSQL store: give --database \
+             postgres://… too, or drop the replica setting"
+                .to_owned(),
+        )),
+        (Location::Postgres(url), replica) => Ok(Arc::new(
+            PostgresStore::connect_with_replica(url, replica.as_deref()).await?,
+        )),
     }
 }
 
@@ -505,6 +531,37 @@ pub trait Store: Send + Sync + 'static {
             "backups of the {} engine are taken with its own tools (pg_dump)",
             self.engine()
         )))
+    }
+    /// Claims up to `limit` jobs due at `now` for `worker`, for `jobs::LEASE_SECONDS`: jobs
+    /// pending, due, and not leased to another worker (or whose lease ran out). Jobs another
+    /// worker is claiming at the same moment are skipped, not waited for.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        let _ = (worker, now, limit);
+        Err(StoreError::Unsupported(format!(
+            "jobs are not built for the {} engine",
+            self.engine()
+        )))
+    }
+    /// Ends a run of a claimed job in one transaction: the job's new state, its notice, and a
+    /// row in `job_runs`. `false` (and no notice) when `worker` no longer holds the job.
+    async fn finish_job(&self, finish: JobFinish) -> StoreResult<bool> {
+        let _ = finish;
+        Err(StoreError::Unsupported(format!(
+            "jobs are not built for the {} engine",
+            self.engine()
+        )))
+    }
+    /// Periodic upkeep of the storage itself, called every minute by the sweep: on PostgreSQL,
+    /// the partitions of every county for this month and the next (see
+    /// `migrations/postgres/0006_partitions.sql`). Nothing to do on SQLite.
+    async fn maintain(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        let _ = now;
+        Ok(())
     }
     /// Recomputes every rollup from the cases; returns the cases counted.
     async fn rebuild_rollups(&self) -> StoreResult<u64> {

@@ -24,6 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::{Connection, Row};
 
 use crate::audit::{GENESIS, NewRecord, Record, VerifyReport, checkpoint_hash, time_text};
+use crate::jobs::{Job, JobFinish, JobOutcome};
 use crate::postgres_access;
 use crate::{Account, AccountChange, ApiToken, CaseScope, NewAccount, Session};
 use crate::{
@@ -41,25 +42,69 @@ const CLAIM_ATTEMPTS: usize = 3;
 /// The PostgreSQL engine.
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where the dashboard's and the reports' reads go: a streaming replica's pool when one is
+    /// configured, else the primary's pool itself.
+    reads: PgPool,
 }
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and brings the schema up to date.
     pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
+        PostgresStore::connect_with_replica(url, None).await
+    }
+
+    /// Connects to the primary at `url` and brings its schema up to date; with `replica`, the
+    /// rollup reads (figures, rankings, reports) go to that streaming replica.
+    pub async fn connect_with_replica(
+        url: &str,
+        replica: Option<&str>,
+    ) -> StoreResult<PostgresStore> {
         let options = PgConnectOptions::from_str(url)?.application_name("onegrid");
         // One plain connection first: a wrong URL or a server that is down fails at once (the
         // pool would retry until its acquire timeout), and the migrations run on it.
         let mut first = PgConnection::connect_with(&options).await?;
+        if in_recovery(&mut first).await? {
+            return Err(StoreError::ReadOnly(
+                "--database names a standby (a streaming replica, in recovery), which refuses \
+                 every write; point --database at the primary, and give the replica as \
+                 --replica-url"
+                    .to_owned(),
+            ));
+        }
         sqlx::migrate!("migrations/postgres")
             .run(&mut first)
             .await?;
+        maintain_partitions(&mut first, Utc::now()).await?;
         first.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(StdDuration::from_secs(30))
             .connect_with(options)
             .await?;
-        Ok(PostgresStore { pool })
+        let reads = match replica {
+            None => pool.clone(),
+            Some(replica) => {
+                // Every session there is read-only, so a write routed there by mistake fails
+                // loudly even when the URL names a server that would take it.
+                let replica_options = PgConnectOptions::from_str(replica)?
+                    .application_name("onegrid replica reads")
+                    .options([("default_transaction_read_only", "on")]);
+                let mut probe = PgConnection::connect_with(&replica_options).await?;
+                if !in_recovery(&mut probe).await? {
+                    tracing::warn!(
+                        "--replica-url names a server that is not in recovery (not a standby); \
+                         reads go there all the same"
+                    );
+                }
+                probe.close().await?;
+                PgPoolOptions::new()
+                    .max_connections(MAX_CONNECTIONS)
+                    .acquire_timeout(StdDuration::from_secs(30))
+                    .connect_with(replica_options)
+                    .await?
+            }
+        };
+        Ok(PostgresStore { pool, reads })
     }
 
     async fn try_create_case(
@@ -145,6 +190,7 @@ impl PostgresStore {
         record.case_id = Some(case.id.clone());
         append_record(&mut tx, &record).await?;
         apply_rollups(&mut tx, None, &case).await?;
+        enqueue_jobs(&mut tx, None, &case).await?;
         if let Some(claim) = claim {
             sqlx::query("UPDATE idempotency_keys SET response = $2::jsonb WHERE key = $1")
                 .bind(&claim.key)
@@ -155,6 +201,45 @@ impl PostgresStore {
         tx.commit().await?;
         Ok(CreateOutcome::Created(case))
     }
+}
+
+/// Makes the partitions of every county that holds data for this month and the next, and of
+/// every month whose rows wait in a default partition, moving them in (migration 0006). One
+/// county at a time, each in its own transaction, so that no transaction holds the locks of
+/// every new partition of a province at once.
+async fn maintain_partitions(conn: &mut PgConnection, now: DateTime<Utc>) -> StoreResult<()> {
+    let this_month = now.date_naive();
+    let next_month = this_month
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(this_month);
+    let counties: Vec<String> = sqlx::query_scalar("SELECT onegrid_partitioned_counties()")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut wanted: Vec<(String, NaiveDate)> = Vec::with_capacity(counties.len() * 2);
+    for county in counties {
+        wanted.push((county.clone(), this_month));
+        wanted.push((county, next_month));
+    }
+    let waiting: Vec<(String, NaiveDate)> =
+        sqlx::query_as("SELECT county, month FROM onegrid_waiting_months()")
+            .fetch_all(&mut *conn)
+            .await?;
+    wanted.extend(waiting);
+    for (county, month) in &wanted {
+        sqlx::query("SELECT onegrid_ensure_partitions($1, $2)")
+            .bind(county)
+            .bind(month)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the server is a standby replaying another's write-ahead log.
+async fn in_recovery(conn: &mut PgConnection) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar("SELECT pg_is_in_recovery()")
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 fn to_json(case: &Case) -> StoreResult<String> {
@@ -785,6 +870,7 @@ impl Store for PostgresStore {
         }
         append_record(&mut tx, &record).await?;
         apply_rollups(&mut tx, before.as_ref(), &case).await?;
+        enqueue_jobs(&mut tx, before.as_ref(), &case).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -811,7 +897,7 @@ impl Store for PostgresStore {
             .bind(channel)
             .bind(from)
             .bind(to)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         let mut found = std::collections::HashMap::with_capacity(rows.len());
         for row in &rows {
@@ -842,7 +928,7 @@ impl Store for PostgresStore {
             .bind(areas)
             .bind(from)
             .bind(to)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -869,7 +955,7 @@ impl Store for PostgresStore {
             .bind(areas)
             .bind(from)
             .bind(to)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -897,6 +983,111 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(bodies.len() as u64)
+    }
+
+    async fn maintain(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        maintain_partitions(&mut conn, now).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        // SKIP LOCKED: a row another worker's claim holds right now is passed over, so
+        // concurrent claims never wait on each other and never take the same job.
+        let rows = sqlx::query(
+            "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM jobs
+                 WHERE state = 'pending' AND run_at <= $3
+                   AND (locked_until IS NULL OR locked_until < $3)
+                 ORDER BY run_at, id
+                 LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING id, key, kind, county_code, case_id, payload, run_at, attempts",
+        )
+        .bind(worker)
+        .bind(now + Duration::seconds(crate::jobs::LEASE_SECONDS))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let payload: String = row.try_get("payload")?;
+            jobs.push(Job {
+                id: row.try_get("id")?,
+                key: row.try_get("key")?,
+                kind: row.try_get("kind")?,
+                county: row.try_get("county_code")?,
+                case_id: row.try_get("case_id")?,
+                payload: crate::jobs::payload_from_text(&payload)?,
+                run_at: row.try_get("run_at")?,
+                attempts: u32::try_from(row.try_get::<i32, _>("attempts")?).unwrap_or(0),
+            });
+        }
+        jobs.sort_by_key(|job| (job.run_at, job.id));
+        Ok(jobs)
+    }
+
+    async fn finish_job(&self, finish: JobFinish) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let (state, run_at) = match &finish.outcome {
+            JobOutcome::Done(_) => ("done", None),
+            JobOutcome::Retry { at, .. } => ("pending", Some(*at)),
+            JobOutcome::Failed(_) => ("failed", None),
+        };
+        let held = sqlx::query(
+            "UPDATE jobs SET state = $3, run_at = coalesce($4, run_at), last_error = $5,
+                    locked_by = NULL, locked_until = NULL,
+                    done_at = CASE WHEN $3 = 'pending' THEN NULL ELSE $6 END
+             WHERE id = $1 AND locked_by = $2 AND state = 'pending'",
+        )
+        .bind(finish.job_id)
+        .bind(&finish.worker)
+        .bind(state)
+        .bind(run_at)
+        .bind(finish.outcome.error())
+        .bind(finish.finished_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if held && let JobOutcome::Done(Some(notice)) = &finish.outcome {
+            sqlx::query(
+                "INSERT INTO notices (job_id, unit, county_code, case_id, message, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING",
+            )
+            .bind(finish.job_id)
+            .bind(&notice.unit)
+            .bind(&notice.county)
+            .bind(&notice.case_id)
+            .bind(&notice.message)
+            .bind(finish.finished_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO job_runs (job_id, worker, started_at, finished_at, outcome, error)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(finish.job_id)
+        .bind(&finish.worker)
+        .bind(finish.started_at)
+        .bind(finish.finished_at)
+        .bind(if held {
+            finish.outcome.as_str()
+        } else {
+            "lost"
+        })
+        .bind(finish.outcome.error())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(held)
     }
 
     async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
@@ -1185,7 +1376,7 @@ impl Store for PostgresStore {
 /// the same words, as the SQLite engine's.
 /// Walks every chain and the checkpoint log (`audit::ChainWalker`, the same walk as SQLite's);
 /// stops at the first problem.
-async fn verify(conn: &mut PgConnection) -> StoreResult<VerifyReport> {
+pub(crate) async fn verify(conn: &mut PgConnection) -> StoreResult<VerifyReport> {
     let mut walker = crate::audit::ChainWalker::default();
     {
         let mut rows = sqlx::query(
@@ -1406,6 +1597,31 @@ fn pg_counters(row: &PgRow, offset: usize) -> StoreResult<Counters> {
 fn parse_day(text: &str) -> StoreResult<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|e| StoreError::Corrupt(format!("day '{text}': {e}")))
+}
+
+/// Enqueues the jobs a case's change causes (`onegrid_domain::jobs`), in the change's
+/// transaction; a job already enqueued for the same change is kept as it is.
+async fn enqueue_jobs(
+    conn: &mut PgConnection,
+    before: Option<&Case>,
+    after: &Case,
+) -> StoreResult<()> {
+    for job in onegrid_domain::jobs::jobs_for_change(before, after) {
+        sqlx::query(
+            "INSERT INTO jobs (key, kind, county_code, case_id, payload, run_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&job.key)
+        .bind(job.kind.as_str())
+        .bind(&job.county)
+        .bind(&job.case_id)
+        .bind(job.payload.to_string())
+        .bind(job.run_at)
+        .bind(after.updated_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Adds what a case's change does to the rollups, in the change's transaction. The rows come

@@ -784,6 +784,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::jobs::Job>> {
+        let worker = worker.to_owned();
+        self.write(move |conn, _state| {
+            Box::pin(async move { sqlite_cases::claim_jobs(conn, &worker, now, limit).await })
+        })
+        .await
+    }
+
+    async fn finish_job(&self, finish: crate::jobs::JobFinish) -> StoreResult<bool> {
+        self.write(move |conn, _state| {
+            Box::pin(async move { sqlite_cases::finish_job(conn, &finish).await })
+        })
+        .await
+    }
+
     async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
         let body: Option<String> = sqlx::query_scalar("SELECT body FROM cases WHERE id = ?")
             .bind(id)

@@ -101,6 +101,9 @@ pub(crate) async fn create_case(
     let mut record = record;
     record.case_id = Some(case.id.clone());
     append_record(conn, state, &record).await?;
+    // Written directly, last of the fallible steps: it commits or rolls back with the group,
+    // and a failure here leaves nothing behind (the buffered rows are undone).
+    enqueue_jobs(conn, None, &case).await?;
     if let Some(claim) = claim {
         state.pending_keys.push((
             claim.key,
@@ -402,7 +405,135 @@ pub(crate) async fn update_case(
         });
     }
     state.add_rollups(rollup_changes(before.as_ref(), &case));
-    append_record(conn, state, &record).await
+    append_record(conn, state, &record).await?;
+    enqueue_jobs(conn, before.as_ref(), &case).await
+}
+
+/// Enqueues the jobs a case's change causes (`onegrid_domain::jobs`), in the change's
+/// transaction; a job already enqueued for the same change is kept as it is.
+pub(crate) async fn enqueue_jobs(
+    conn: &mut SqliteConnection,
+    before: Option<&Case>,
+    after: &Case,
+) -> StoreResult<()> {
+    for job in onegrid_domain::jobs::jobs_for_change(before, after) {
+        sqlx::query(
+            "INSERT INTO jobs (key, kind, county_code, case_id, payload, run_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&job.key)
+        .bind(job.kind.as_str())
+        .bind(&job.county)
+        .bind(&job.case_id)
+        .bind(job.payload.to_string())
+        .bind(job.run_at)
+        .bind(after.updated_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Claims due jobs for `worker` (see `Store::claim_jobs`). The writer is alone, so no row
+/// locks are needed: the claim is one statement in the writer's transaction.
+pub(crate) async fn claim_jobs(
+    conn: &mut SqliteConnection,
+    worker: &str,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> StoreResult<Vec<crate::jobs::Job>> {
+    let rows = sqlx::query(
+        "UPDATE jobs SET locked_by = ?1, locked_until = ?2, attempts = attempts + 1
+         WHERE id IN (
+             SELECT id FROM jobs
+             WHERE state = 'pending' AND run_at <= ?3
+               AND (locked_until IS NULL OR locked_until < ?3)
+             ORDER BY run_at, id
+             LIMIT ?4)
+         RETURNING id, key, kind, county_code, case_id, payload, run_at, attempts",
+    )
+    .bind(worker)
+    .bind(now + Duration::seconds(crate::jobs::LEASE_SECONDS))
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut jobs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let payload: String = row.try_get("payload")?;
+        jobs.push(crate::jobs::Job {
+            id: row.try_get("id")?,
+            key: row.try_get("key")?,
+            kind: row.try_get("kind")?,
+            county: row.try_get("county_code")?,
+            case_id: row.try_get("case_id")?,
+            payload: crate::jobs::payload_from_text(&payload)?,
+            run_at: row.try_get("run_at")?,
+            attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(0),
+        });
+    }
+    jobs.sort_by_key(|job| (job.run_at, job.id));
+    Ok(jobs)
+}
+
+/// Ends a run of a claimed job (see `Store::finish_job`).
+pub(crate) async fn finish_job(
+    conn: &mut SqliteConnection,
+    finish: &crate::jobs::JobFinish,
+) -> StoreResult<bool> {
+    use crate::jobs::JobOutcome;
+    let (state, run_at) = match &finish.outcome {
+        JobOutcome::Done(_) => ("done", None),
+        JobOutcome::Retry { at, .. } => ("pending", Some(*at)),
+        JobOutcome::Failed(_) => ("failed", None),
+    };
+    let done_at = (state != "pending").then_some(finish.finished_at);
+    let held = sqlx::query(
+        "UPDATE jobs SET state = ?3, run_at = coalesce(?4, run_at), last_error = ?5,
+                locked_by = NULL, locked_until = NULL, done_at = ?6
+         WHERE id = ?1 AND locked_by = ?2 AND state = 'pending'",
+    )
+    .bind(finish.job_id)
+    .bind(&finish.worker)
+    .bind(state)
+    .bind(run_at)
+    .bind(finish.outcome.error())
+    .bind(done_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if held && let JobOutcome::Done(Some(notice)) = &finish.outcome {
+        sqlx::query(
+            "INSERT INTO notices (job_id, unit, county_code, case_id, message, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
+        )
+        .bind(finish.job_id)
+        .bind(&notice.unit)
+        .bind(&notice.county)
+        .bind(&notice.case_id)
+        .bind(&notice.message)
+        .bind(finish.finished_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO job_runs (job_id, worker, started_at, finished_at, outcome, error)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(finish.job_id)
+    .bind(&finish.worker)
+    .bind(finish.started_at)
+    .bind(finish.finished_at)
+    .bind(if held {
+        finish.outcome.as_str()
+    } else {
+        "lost"
+    })
+    .bind(finish.outcome.error())
+    .execute(&mut *conn)
+    .await?;
+    Ok(held)
 }
 
 /// Appends one record to its county's chain, moving the chain's head.

@@ -1213,7 +1213,133 @@ async fn rollups_follow_every_change(store: Arc<dyn Store>) {
     assert_eq!(again, sums);
 }
 
+/// A case's changes enqueue their jobs in the same write; a due job is claimed by one worker
+/// only, until its lease runs out; only the holder finishes it; a retry waits its time.
+async fn jobs_are_enqueued_with_changes_and_claimed_under_a_lease(store: Arc<dyn Store>) {
+    use onegrid_store::jobs::{JobFinish, JobOutcome, LEASE_SECONDS, Notice};
+
+    let case = create(&store, new_case("140702", t0())).await;
+    let deadline = t0() + Duration::hours(2);
+    assert!(
+        store
+            .claim_jobs("w1", t0() + Duration::hours(1), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing is due before the deadline"
+    );
+    let at = t0() + Duration::hours(3);
+    let first = store.claim_jobs("w1", at, 10).await.unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].kind, "deadline_check");
+    assert_eq!(first[0].case_id.as_deref(), Some(case.id.as_str()));
+    assert_eq!(first[0].county.as_deref(), Some("140702"));
+    assert_eq!(first[0].run_at, deadline);
+    assert_eq!(first[0].attempts, 1);
+    assert!(store.claim_jobs("w2", at, 10).await.unwrap().is_empty());
+
+    // Dispatching enqueues a notice to the unit (due at once) and the next stage's check.
+    let mut dispatched = moved(&case, CaseState::Dispatched, t0() + Duration::hours(1));
+    dispatched.unit = Some("140702001:gov".to_owned());
+    let record = act_record(
+        &dispatched,
+        "dispatch",
+        Some(CaseState::Reported),
+        dispatched.updated_at,
+    );
+    store
+        .update_case(dispatched.clone(), 1, record)
+        .await
+        .unwrap();
+    let second = store.claim_jobs("w2", at, 10).await.unwrap();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0].kind, "notify_unit");
+    assert_eq!(second[0].payload["unit"], "140702001:gov");
+
+    let finish = |job: i64, worker: &str, outcome: JobOutcome| JobFinish {
+        job_id: job,
+        worker: worker.to_owned(),
+        started_at: at,
+        finished_at: at,
+        outcome,
+    };
+    assert!(
+        store
+            .finish_job(finish(first[0].id, "w1", JobOutcome::Done(None)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_job(finish(first[0].id, "w1", JobOutcome::Done(None)))
+            .await
+            .unwrap(),
+        "a finished job is not finished again"
+    );
+    let notice = Notice {
+        unit: "140702001:gov".to_owned(),
+        county: Some("140702".to_owned()),
+        case_id: case.id.clone(),
+        message: "请签收".to_owned(),
+    };
+    assert!(
+        !store
+            .finish_job(finish(
+                second[0].id,
+                "w1",
+                JobOutcome::Done(Some(notice.clone()))
+            ))
+            .await
+            .unwrap(),
+        "only the holder finishes a job"
+    );
+    assert!(
+        store
+            .finish_job(finish(second[0].id, "w2", JobOutcome::Done(Some(notice))))
+            .await
+            .unwrap()
+    );
+
+    // The dispatched stage's check, claimed and abandoned: free again once its lease ends.
+    let later = dispatched.stage_deadline.unwrap() + Duration::minutes(1);
+    let third = store.claim_jobs("w3", later, 10).await.unwrap();
+    assert_eq!(third.len(), 1, "{third:?}");
+    assert!(store.claim_jobs("w4", later, 10).await.unwrap().is_empty());
+    let after_lease = later + Duration::seconds(LEASE_SECONDS + 1);
+    let again = store.claim_jobs("w4", after_lease, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempts), (third[0].id, 2));
+    assert!(
+        !store
+            .finish_job(finish(third[0].id, "w3", JobOutcome::Done(None)))
+            .await
+            .unwrap()
+    );
+    // A retry waits for its time.
+    let retry_at = after_lease + Duration::hours(1);
+    let retry = JobOutcome::Retry {
+        error: "busy".to_owned(),
+        at: retry_at,
+    };
+    assert!(
+        store
+            .finish_job(finish(again[0].id, "w4", retry))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_jobs("w5", retry_at - Duration::minutes(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retried = store.claim_jobs("w5", retry_at, 10).await.unwrap();
+    assert_eq!((retried.len(), retried[0].attempts), (1, 3));
+}
+
 stories!(
+    jobs_are_enqueued_with_changes_and_claimed_under_a_lease,
     rollups_follow_every_change,
     regions_keep_history_and_retire,
     areas_are_all_or_nothing,

@@ -127,6 +127,18 @@ pub enum BenchCommand {
         #[arg(long)]
         retime: bool,
     },
+    /// The same figures on PostgreSQL: after `bench figures --keep --dir DIR`, builds the demo
+    /// city in the empty database at URL, loads DIR's rollup rows into it (COPY), and asks
+    /// DIR/questions.json through the PostgreSQL store, checking every answer against the
+    /// SQLite rollups' answer.
+    FiguresPostgres {
+        /// The directory `bench figures --keep` left.
+        #[arg(long)]
+        dir: PathBuf,
+        /// An empty PostgreSQL database.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// A small deterministic generator (SplitMix64) so that every run asks the same points.
@@ -214,6 +226,7 @@ pub async fn run(app: &App, command: BenchCommand) -> anyhow::Result<()> {
             })
             .await
         }
+        BenchCommand::FiguresPostgres { dir, to } => figures_postgres::run(&dir, &to).await,
     }
 }
 
@@ -2161,6 +2174,223 @@ mod figures {
                 }
             }
         }
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        Ok(())
+    }
+}
+
+/// `onegrid bench figures-postgres`: the figures benchmark's questions asked of the PostgreSQL
+/// store, over the very rollup rows `bench figures` wrote into SQLite.
+mod figures_postgres {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::str::FromStr;
+    use std::time::Instant;
+
+    use anyhow::Context;
+    use chrono::NaiveDate;
+    use csv_lines::rows_as_csv;
+    use onegrid_app::App;
+    use onegrid_app::figures::Period;
+    use onegrid_domain::RegionCode;
+    use sqlx::postgres::{PgConnectOptions, PgConnection};
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{Connection, SqliteConnection};
+
+    /// Nearest-rank percentile of sorted milliseconds.
+    fn percentile(sorted: &[f64], p: f64) -> f64 {
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+
+    fn summary(mut ms: Vec<f64>) -> serde_json::Value {
+        ms.sort_by(f64::total_cmp);
+        serde_json::json!({
+            "asked": ms.len(),
+            "p50_ms": percentile(&ms, 50.0),
+            "p95_ms": percentile(&ms, 95.0),
+            "max_ms": ms.last().copied().unwrap_or(f64::NAN),
+        })
+    }
+
+    /// Rollup rows from the SQLite file as CSV, in chunks, straight into `COPY … FROM STDIN`.
+    mod csv_lines {
+        use sqlx::Row;
+        use sqlx::sqlite::SqliteRow;
+
+        /// One rollup row as a CSV line (codes and days hold no comma or quote; an empty field is
+        /// the empty string, as `FORCE_NOT_NULL` reads it).
+        pub fn rows_as_csv(row: &SqliteRow, out: &mut String) -> Result<(), sqlx::Error> {
+            use std::fmt::Write;
+            for i in 0..4 {
+                let text: String = row.try_get(i)?;
+                out.push_str(&text);
+                out.push(',');
+            }
+            for i in 4..22 {
+                let value: i64 = row.try_get(i)?;
+                let _ = write!(out, "{value}");
+                out.push(if i == 21 { '\n' } else { ',' });
+            }
+            Ok(())
+        }
+    }
+
+    pub async fn run(dir: &Path, url: &str) -> anyhow::Result<()> {
+        let questions_text =
+            std::fs::read_to_string(dir.join("questions.json")).with_context(|| {
+                format!(
+                    "{}/questions.json (run bench figures --keep)",
+                    dir.display()
+                )
+            })?;
+        let questions: serde_json::Value = serde_json::from_str(&questions_text)?;
+        let sqlite_path = dir.join(onegrid_store::sqlite_file_name());
+        if !sqlite_path.is_file() {
+            anyhow::bail!(
+                "{} is missing: run bench figures with --keep",
+                sqlite_path.display()
+            );
+        }
+
+        let started = Instant::now();
+        let store = onegrid_store::open(&onegrid_store::Location::Postgres(url.to_owned()))
+            .await
+            .context("opening the PostgreSQL store")?;
+        let app = App::load(store).await?;
+        let demo = app.load_demo_city().await?;
+        let demo_seconds = started.elapsed().as_secs_f64();
+
+        let mut target = PgConnection::connect_with(&PgConnectOptions::from_str(url)?).await?;
+        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM rollups")
+            .fetch_one(&mut target)
+            .await?;
+        if existing != 0 {
+            anyhow::bail!("--to: the database already holds {existing} rollup rows");
+        }
+        let mut source = SqliteConnection::connect_with(
+            &SqliteConnectOptions::new()
+                .filename(&sqlite_path)
+                .read_only(true),
+        )
+        .await?;
+        let load_started = Instant::now();
+        // Emptied in the loading transaction: with wal_level=minimal the server then writes
+        // the rows without logging them (the load is not what is measured).
+        sqlx::raw_sql("BEGIN; TRUNCATE rollups")
+            .execute(&mut target)
+            .await?;
+        let mut copy = target
+            .copy_in_raw(
+                "COPY rollups (area_code, category, channel, day, reported, accepted, rejected,
+                 registered, dispatched, handled, handled_on_time, closed, closed_on_time,
+                 reworked, extended, overdue, voided, evaluated, satisfied, settled_in_grid,
+                 settled_in_township, handle_seconds) FROM STDIN
+                 WITH (FORMAT csv, FORCE_NOT_NULL (area_code, category, channel))",
+            )
+            .await?;
+        let mut chunk = String::with_capacity(1 << 21);
+        let mut loaded = 0u64;
+        {
+            use futures_util::TryStreamExt;
+            let mut rows = sqlx::query("SELECT * FROM rollups").fetch(&mut source);
+            while let Some(row) = rows.try_next().await? {
+                rows_as_csv(&row, &mut chunk)?;
+                loaded += 1;
+                if chunk.len() >= 1 << 21 {
+                    copy.send(chunk.as_bytes()).await?;
+                    chunk.clear();
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            copy.send(chunk.as_bytes()).await?;
+        }
+        copy.finish().await?;
+        sqlx::raw_sql("COMMIT").execute(&mut target).await?;
+        let load_seconds = load_started.elapsed().as_secs_f64();
+        sqlx::query("VACUUM ANALYZE rollups")
+            .execute(&mut target)
+            .await?;
+        let rollup_bytes: i64 = sqlx::query_scalar("SELECT pg_total_relation_size('rollups')")
+            .fetch_one(&mut target)
+            .await?;
+        eprintln!("{loaded} rollup rows loaded in {load_seconds:.1} s");
+
+        // The questions, by class, as bench figures asked them; one untimed warm-up each.
+        let mut classes: BTreeMap<String, Vec<&serde_json::Value>> = BTreeMap::new();
+        for q in questions["questions"].as_array().context("questions")? {
+            let class = q["class"].as_str().context("class")?.to_owned();
+            classes.entry(class).or_default().push(q);
+        }
+        let parse = |q: &serde_json::Value| -> anyhow::Result<(RegionCode, Period, Vec<i64>)> {
+            let code = RegionCode::parse(q["code"].as_str().context("code")?)?;
+            let day = |name: &str| -> anyhow::Result<NaiveDate> {
+                Ok(NaiveDate::parse_from_str(
+                    q[name].as_str().context("day")?,
+                    "%Y-%m-%d",
+                )?)
+            };
+            let expected = q["expected"]
+                .as_array()
+                .context("expected")?
+                .iter()
+                .map(|v| v.as_i64().unwrap_or(-1))
+                .collect();
+            Ok((code, Period::new(day("from")?, day("to")?)?, expected))
+        };
+        let mut results = serde_json::Map::new();
+        let mut checked = 0usize;
+        for (class, list) in &classes {
+            let (code, period, _) = parse(list[0])?;
+            app.counters(&[code.to_string()], period).await?;
+            let mut ms = Vec::with_capacity(list.len());
+            let mut panel_ms = Vec::with_capacity(list.len());
+            for q in list {
+                let (code, period, expected) = parse(q)?;
+                let started = Instant::now();
+                let counters = app.counters(&[code.to_string()], period).await?;
+                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                let got: Vec<i64> = counters[0].fields().map(|(_, v)| v).to_vec();
+                if got != expected {
+                    anyhow::bail!(
+                        "{class} {code}: PostgreSQL {got:?}, SQLite rollups {expected:?}"
+                    );
+                }
+                let started = Instant::now();
+                let figures = app.region_figures(&code, period).await?;
+                panel_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                if figures.figures.counters != counters[0] {
+                    anyhow::bail!("{class} {code}: region_figures and counters disagree");
+                }
+                checked += 1;
+            }
+            results.insert(
+                class.clone(),
+                serde_json::json!({
+                    "postgres_counters": summary(ms),
+                    "postgres_region_figures": summary(panel_ms),
+                }),
+            );
+            eprintln!("postgres {class} done");
+        }
+        let version: String = sqlx::query_scalar("SELECT version()")
+            .fetch_one(&mut target)
+            .await?;
+        let report = serde_json::json!({
+            "benchmark": "figures-postgres",
+            "server": version,
+            "demo": demo,
+            "demo_seconds": demo_seconds,
+            "rollup_rows": loaded,
+            "load_seconds": load_seconds,
+            "rollup_bytes": rollup_bytes,
+            "answers_checked_identical": checked,
+            "results": results,
+        });
         println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(())
     }

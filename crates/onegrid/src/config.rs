@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use onegrid_store::Location;
+use onegrid_store::{Location, OpenOptions};
 use serde::{Deserialize, Serialize};
 
 /// A value that must not appear in logs.
@@ -33,6 +33,10 @@ pub struct Config {
     pub data: PathBuf,
     /// A `postgres://` URL; wins over `data` when set (`ONEGRID_DATABASE_URL`).
     pub database_url: Option<Secret>,
+    /// A `postgres://` URL of a streaming replica of `database_url`: figures, rankings and
+    /// reports read there (`ONEGRID_REPLICA_URL`).
+    #[serde(default)]
+    pub replica_url: Option<Secret>,
     /// Address `serve` listens on (`ONEGRID_ADDR`).
     pub addr: String,
     /// Log filter in `tracing` syntax (`ONEGRID_LOG`).
@@ -55,6 +59,7 @@ impl Default for Config {
         Config {
             data: PathBuf::from("onegrid-data"),
             database_url: None,
+            replica_url: None,
             addr: "127.0.0.1:8080".to_owned(),
             log: "info,sqlx=warn,tower_http=info".to_owned(),
             sweep_seconds: 60,
@@ -72,6 +77,8 @@ pub struct Overrides {
     pub data: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica_url: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
 }
@@ -94,12 +101,24 @@ impl Config {
         }
     }
 
+    /// The store's options besides its location.
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            replica_url: self
+                .replica_url
+                .as_ref()
+                .map(|url| url.0.clone())
+                .filter(|url| !url.is_empty()),
+        }
+    }
+
     /// The sample configuration file, written from the same defaults the binary uses.
     pub fn sample() -> String {
         let body = toml_lines(&Config::default());
         format!(
             "# onegrid.toml — every key may also be set as ONEGRID_<KEY> in the environment.\n\
              # database_url = \"postgres://user:password@127.0.0.1/onegrid\"  # wins over data\n\
+             # replica_url = \"postgres://user:password@10.0.0.2/onegrid\"  # figures, reports\n\
              # secret_key = \"…64 hex digits…\"  # openssl rand -hex 32; required with PostgreSQL\n{body}"
         )
     }
@@ -157,6 +176,31 @@ mod tests {
             config.location(),
             Location::Directory(PathBuf::from("/tmp/x"))
         );
+    }
+
+    #[test]
+    fn the_replica_url_comes_from_the_file_or_the_flag() {
+        let dir = std::env::temp_dir().join(format!("onegrid-replica-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("onegrid.toml");
+        std::fs::write(&file, "replica_url = \"postgres://r1/onegrid\"\n").unwrap();
+        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(
+            config.open_options().replica_url.as_deref(),
+            Some("postgres://r1/onegrid")
+        );
+        assert!(!format!("{config:?}").contains("r1/onegrid"), "redacted");
+        let overrides = Overrides {
+            replica_url: Some(Secret("postgres://r2/onegrid".to_owned())),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&file), &overrides).unwrap();
+        assert_eq!(
+            config.open_options().replica_url.as_deref(),
+            Some("postgres://r2/onegrid")
+        );
+        let none = Config::load(Some(&dir.join("absent.toml")), &Overrides::default()).unwrap();
+        assert_eq!(none.open_options(), OpenOptions::default());
     }
 
     #[test]

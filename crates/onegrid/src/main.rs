@@ -27,6 +27,9 @@ struct Cli {
     /// PostgreSQL URL (postgres://…); wins over --data [env: ONEGRID_DATABASE_URL]
     #[arg(long, global = true, value_name = "URL")]
     database: Option<String>,
+    /// PostgreSQL streaming replica for figures, rankings and reports [env: ONEGRID_REPLICA_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    replica_url: Option<String>,
     /// Configuration file [default: ./onegrid.toml when present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -75,11 +78,29 @@ enum Command {
     },
     /// Run the overdue sweep once: mark, escalate and urge cases past their deadlines.
     Sweep,
+    /// Run background jobs (deadline checks, notices to units) until stopped, without serving
+    /// HTTP; `serve` runs the same worker. Any number may share one PostgreSQL store.
+    Worker {
+        /// Run the jobs due now once and exit, printing what was done.
+        #[arg(long)]
+        once: bool,
+    },
     /// Write a consistent copy of the whole store (SQLite) to FILE while it serves.
     Backup { file: PathBuf },
     /// Put a backup in place as the store of --data DIR; DIR must hold no store yet. The copy
     /// is checked first (it opens, migrates and its record verifies).
     Restore { file: PathBuf },
+    /// Copy a city from SQLite (a data directory or its store file) into an empty PostgreSQL
+    /// database: every table raw, so the record's hashes and chains stay as they are; counts
+    /// compared and chains walked before one commit (all or nothing).
+    Copy {
+        /// The SQLite data directory, or its onegrid.sqlite3 file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The target database, postgres://…; it must hold no data yet.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Bring the store's schema up to date (every command does this on start; this does
     /// only that, for deployments that migrate as a separate step).
     Migrate,
@@ -235,6 +256,7 @@ fn main() -> std::process::ExitCode {
     let overrides = Overrides {
         data: cli.data.clone(),
         database_url: cli.database.clone().map(Secret),
+        replica_url: cli.replica_url.clone().map(Secret),
         addr: match &cli.command {
             Command::Serve { addr, .. } => addr.clone(),
             _ => None,
@@ -277,7 +299,7 @@ fn init_logging(filter: &str) {
 }
 
 async fn open_app(config: &Config) -> anyhow::Result<App> {
-    let store = onegrid_store::open(&config.location())
+    let store = onegrid_store::open_with(&config.location(), &config.open_options())
         .await
         .context("opening the store")?;
     let keys = secret_keys(config)?;
@@ -339,6 +361,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
     }
     if let Command::Restore { file } = &command {
         return restore(&config, file).await;
+    }
+    if let Command::Copy { from, to } = &command {
+        return copy(from, to).await;
     }
     let app = open_app(&config).await?;
     app.set_yellow_share(config.yellow_share)?;
@@ -500,9 +525,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             app.store().backup_to(&file).await?;
             eprintln!("backup written to {}", file.display());
         }
-        Command::Restore { .. } => {}
+        Command::Restore { .. } | Command::Copy { .. } => {}
         Command::Migrate => {
             eprintln!("{} store is up to date", app.store().engine());
+        }
+        Command::Worker { once } => {
+            let worker = onegrid_app::jobs::worker_name();
+            if once {
+                let report = app.run_due_jobs(&worker, chrono::Utc::now(), 32).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                tracing::info!(%worker, engine = app.store().engine(), "worker started");
+                tokio::select! {
+                    () = work_forever(app.clone(), worker) => {},
+                    () = shutdown_signal() => {},
+                }
+            }
         }
         Command::Sweep => {
             let report = app.sweep_overdue(chrono::Utc::now()).await?;
@@ -548,8 +586,10 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
     );
     println!("onegrid 一网通管 serving on http://{address}");
     let sweeper = tokio::spawn(sweep_forever(app.clone(), config.sweep_seconds));
+    let worker = tokio::spawn(work_forever(app.clone(), onegrid_app::jobs::worker_name()));
     onegrid_server::serve(listener, app, shutdown_signal()).await?;
     sweeper.abort();
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -670,6 +710,39 @@ async fn restore(config: &Config, file: &Path) -> anyhow::Result<std::process::E
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// Copies a SQLite store into an empty PostgreSQL database and prints what moved.
+async fn copy(from: &Path, to: &str) -> anyhow::Result<std::process::ExitCode> {
+    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+        bail!("--to: expected a postgres:// URL of the target database");
+    }
+    let report = onegrid_store::copy::copy_sqlite_to_postgres(from, to)
+        .await
+        .with_context(|| format!("copying {} to PostgreSQL", from.display()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    // Phone and ID numbers were sealed with the source's key: the PostgreSQL servers need it.
+    let dir = if from.is_dir() {
+        from.to_owned()
+    } else {
+        from.parent().map(Path::to_owned).unwrap_or_default()
+    };
+    let key_file = dir.join("secret.key");
+    if key_file.is_file() {
+        eprintln!(
+            "the copied contacts are sealed with the key in {}: give every server of the new \
+             database that key as ONEGRID_SECRET_KEY (or secret_key)",
+            key_file.display()
+        );
+    }
+    let rows: u64 = report.tables.iter().map(|t| t.target).sum();
+    eprintln!(
+        "copied {rows} rows in {} tables, {} records verified, in {:.1} s",
+        report.tables.len(),
+        report.records_verified,
+        report.seconds
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// The overdue sweep, every `seconds`: a failed sweep is logged and tried again next time.
 async fn sweep_forever(app: App, seconds: u64) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(seconds.max(1)));
@@ -681,6 +754,22 @@ async fn sweep_forever(app: App, seconds: u64) {
             Ok(_) => {}
             Err(error) => tracing::error!(%error, "overdue sweep failed"),
         }
+    }
+}
+
+/// How often an idle worker looks for due jobs.
+const WORKER_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The job worker: runs what is due, then waits a moment; a failed pass is logged and tried
+/// again next time.
+async fn work_forever(app: App, worker: String) {
+    loop {
+        match app.run_due_jobs(&worker, chrono::Utc::now(), 32).await {
+            Ok(report) if report.claimed > 0 => tracing::info!(?report, "jobs run"),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "job worker pass failed"),
+        }
+        tokio::time::sleep(WORKER_POLL).await;
     }
 }
 
