@@ -8,12 +8,14 @@
 //! `.ci/run` and `scripts/test-postgres.sh` install them). Without them the test fails and
 //! says so: it never passes without having looked.
 
+mod browser;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use browser::{browser_binaries, open_browser, start_driver};
 use chrono::{Datelike, Utc};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use onegrid_app::App;
 use onegrid_app::cases::{Actor, ReportInput};
 use onegrid_app::figures::{Period, RankBy};
@@ -23,102 +25,6 @@ use serde_json::{Value, json};
 
 const CITY: &str = "140700";
 const PASSWORD: &str = "Daping#2026screen";
-
-fn browser_binaries() -> (PathBuf, PathBuf) {
-    let chromium = std::env::var_os("ONEGRID_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    let driver = std::env::var_os("ONEGRID_CHROMEDRIVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
-    for (path, package) in [(&chromium, "chromium"), (&driver, "chromium-driver")] {
-        assert!(
-            path.exists(),
-            "the screen's browser test needs {} (Debian package `{package}`): install it with \
-             `apt-get install chromium chromium-driver` (.ci/run and scripts/test-postgres.sh \
-             do), or point ONEGRID_CHROMIUM / ONEGRID_CHROMEDRIVER at other binaries",
-            path.display()
-        );
-    }
-    (chromium, driver)
-}
-
-/// chromedriver on a free port, killed when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-async fn start_driver(driver: &Path) -> Driver {
-    let port = free_port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|error| panic!("starting {}: {error}", driver.display()));
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not listen on {port} within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    driver
-}
-
-async fn open_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
-    // Without these flags Chromium tries to reach Google's services and, on a closed network,
-    // hangs on the attempts.
-    let args = [
-        "--headless".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--disable-gpu".to_owned(),
-        "--disable-quic".to_owned(),
-        "--no-first-run".to_owned(),
-        "--disable-background-networking".to_owned(),
-        "--disable-component-update".to_owned(),
-        "--disable-sync".to_owned(),
-        "--disable-dev-shm-usage".to_owned(),
-        "--hide-scrollbars".to_owned(),
-        "--force-device-scale-factor=1".to_owned(),
-        "--lang=zh-CN".to_owned(),
-        "--window-size=1920,1080".to_owned(),
-        format!("--user-data-dir={}", profile.display()),
-    ];
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {"binary": chromium.display().to_string(), "args": args},
-    });
-    let Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .unwrap_or_else(|error| panic!("opening a Chromium session through chromedriver: {error}"))
-}
 
 /// Runs `script` in the page until it returns something other than null/false, or fails
 /// after `seconds` with `what` and the last answer.
@@ -368,7 +274,13 @@ async fn the_screen_draws_the_city_follows_a_change_live_and_drills_down() {
     }));
 
     let driver = start_driver(&driver_binary).await;
-    let browser = open_browser(&driver, &chromium, &dir.path().join("chromium-profile")).await;
+    let browser = open_browser(
+        &driver,
+        &chromium,
+        &dir.path().join("chromium-profile"),
+        (1920, 1080),
+    )
+    .await;
     set_viewport(&browser, 1920, 1080).await;
 
     // `/screen` opens the city; its data is for signed-in staff, so the page asks first.

@@ -15,12 +15,14 @@
 //! `target/screenshots/`. Needs Debian's `chromium` and `chromium-driver`; without them the
 //! tests fail and say so.
 
+mod browser;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use browser::{browser_binaries, open_browser, start_driver};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use onegrid_app::App;
 use onegrid_app::access::{Principal, parse_assignment_list};
 use onegrid_domain::case::{CaseState, Satisfaction};
@@ -31,102 +33,6 @@ use tokio::task::JoinHandle;
 const PASSWORD: &str = "Workspace#2026ui";
 /// A point in 榆次区 (the README's locate example), inside grid 140702201207002.
 const POINT: (f64, f64) = (112.75, 37.69);
-
-fn browser_binaries() -> (PathBuf, PathBuf) {
-    let chromium = std::env::var_os("ONEGRID_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    let driver = std::env::var_os("ONEGRID_CHROMEDRIVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
-    for (path, package) in [(&chromium, "chromium"), (&driver, "chromium-driver")] {
-        assert!(
-            path.exists(),
-            "the workspaces' browser tests need {} (Debian package `{package}`): install it with \
-             `apt-get install chromium chromium-driver` (.ci/run does), or point \
-             ONEGRID_CHROMIUM / ONEGRID_CHROMEDRIVER at other binaries",
-            path.display()
-        );
-    }
-    (chromium, driver)
-}
-
-/// chromedriver on a free port, killed when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-async fn start_driver(driver: &Path) -> Driver {
-    let port = free_port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|error| panic!("starting {}: {error}", driver.display()));
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not listen on {port} within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    driver
-}
-
-async fn open_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
-    // Without these flags Chromium tries to reach Google's services and, on a closed network,
-    // hangs on the attempts.
-    let args = [
-        "--headless".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--disable-gpu".to_owned(),
-        "--disable-quic".to_owned(),
-        "--no-first-run".to_owned(),
-        "--disable-background-networking".to_owned(),
-        "--disable-component-update".to_owned(),
-        "--disable-sync".to_owned(),
-        "--disable-dev-shm-usage".to_owned(),
-        "--hide-scrollbars".to_owned(),
-        "--force-device-scale-factor=1".to_owned(),
-        "--lang=zh-CN".to_owned(),
-        "--window-size=1440,900".to_owned(),
-        format!("--user-data-dir={}", profile.display()),
-    ];
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {"binary": chromium.display().to_string(), "args": args},
-    });
-    let Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .unwrap_or_else(|error| panic!("opening a Chromium session through chromedriver: {error}"))
-}
 
 /// The server on a fixed port, which a test may stop and start again (the network "going
 /// away" for the page, while the store stays).
@@ -499,7 +405,7 @@ async fn a_residents_report_goes_round_the_loop_through_every_workspace() {
     let server = Server::start(app.clone()).await;
     let base = server.base();
     let driver = start_driver(&driver_binary).await;
-    let browser = open_browser(&driver, &chromium, &dir.path().join("profile")).await;
+    let browser = open_browser(&driver, &chromium, &dir.path().join("profile"), (1440, 900)).await;
     set_viewport(&browser, 360, 780).await;
 
     // The resident: the portal, then a report with a photo and a point clicked on the map.
@@ -1025,7 +931,7 @@ async fn a_report_made_offline_is_sent_once_when_the_network_returns() {
     let mut server = Server::start(app.clone()).await;
     let base = server.base();
     let driver = start_driver(&driver_binary).await;
-    let browser = open_browser(&driver, &chromium, &dir.path().join("profile")).await;
+    let browser = open_browser(&driver, &chromium, &dir.path().join("profile"), (1440, 900)).await;
     set_viewport(&browser, 360, 780).await;
 
     sign_in(&browser, &base, "worker", None).await;
