@@ -204,6 +204,42 @@ impl AccessSettings {
     }
 }
 
+/// How long a token's principal is kept in memory: without it every request of another
+/// system costs three reads (token, account, roles). A revocation or role change made through
+/// this process clears it at once; one made through another process takes effect within this.
+const TOKEN_CACHE_SECONDS: u64 = 5;
+
+/// Principals of recently used tokens, by the token's hash.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Principal)>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Principal> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(hash)
+            .filter(|(at, _)| at.elapsed().as_secs() < TOKEN_CACHE_SECONDS)
+            .map(|(_, principal)| principal.clone())
+    }
+
+    fn put(&self, hash: String, principal: Principal) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() > 10_000 {
+            entries.retain(|_, (at, _)| at.elapsed().as_secs() < TOKEN_CACHE_SECONDS);
+        }
+        entries.insert(hash, (std::time::Instant::now(), principal));
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
 /// How long a session's last use is trusted before it is written again: touching the session
 /// on every request would make every read a write.
 const TOUCH_EVERY_SECONDS: i64 = 60;
@@ -523,7 +559,16 @@ impl App {
     /// The principal of an API token: the owner's assignments, narrowed to the token's scope.
     pub async fn token_principal(&self, token: &str) -> AppResult<Principal> {
         let hash = secrets::token_hash(token);
-        let Some(mut record) = self.store().token_by_hash(&hash).await? else {
+        if let Some(principal) = self.token_cache.get(&hash) {
+            return Ok(principal);
+        }
+        let principal = self.token_principal_from_store(&hash).await?;
+        self.token_cache.put(hash, principal.clone());
+        Ok(principal)
+    }
+
+    async fn token_principal_from_store(&self, hash: &str) -> AppResult<Principal> {
+        let Some(mut record) = self.store().token_by_hash(hash).await? else {
             return Err(unauthenticated("令牌无效"));
         };
         if record.revoked_at.is_some() {
@@ -655,6 +700,7 @@ impl App {
         self.check_may_grant(by, &current)?;
         self.check_may_grant(by, &assignments)?;
         let stored = to_stored(&assignments);
+        self.token_cache.clear();
         self.store()
             .change_account(
                 user_id,
@@ -793,6 +839,7 @@ impl App {
         }
         token.revoked_at = Some(Utc::now());
         let token_id = token.id.clone();
+        self.token_cache.clear();
         self.store()
             .put_token(
                 token,

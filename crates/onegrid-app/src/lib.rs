@@ -49,6 +49,7 @@ pub struct App {
     rules: Arc<RwLock<Arc<Rules>>>,
     access: Arc<access::AccessSettings>,
     limits: Arc<limits::RateLimiter>,
+    token_cache: Arc<access::TokenCache>,
 }
 
 impl App {
@@ -68,6 +69,7 @@ impl App {
                 onegrid_domain::access::PasswordPolicy::default(),
             )),
             limits: Arc::new(limits::RateLimiter::default()),
+            token_cache: Arc::new(access::TokenCache::default()),
         })
     }
 

@@ -405,3 +405,44 @@ async fn revoked_tokens_stop_working_and_their_use_is_recorded() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// A token's principal is kept for at most five seconds: a revocation made by another process
+/// (here another application over the same store) takes effect within that; one made by this
+/// process at once.
+#[tokio::test]
+async fn a_revocation_elsewhere_takes_effect_within_five_seconds() {
+    let server = server().await;
+    let other = onegrid_app::App::load(server.app.store().clone())
+        .await
+        .unwrap();
+    let (status, _, _) = call(&server, "GET", "/api/v1/me", None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let account = server
+        .app
+        .store()
+        .account_by_login("li")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = server.app.store().tokens_of(&account.id).await.unwrap()[0]
+        .id
+        .clone();
+    other
+        .revoke_token(&Principal::system(), &token)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let (status, _, _) = call(&server, "GET", "/api/v1/me", None, &[]).await;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(6),
+            "the revoked token still worked after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
