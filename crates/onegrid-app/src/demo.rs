@@ -350,11 +350,14 @@ impl App {
                 )))
             });
         }
-        let department = self
-            .rules()
-            .taxonomy
-            .departments
-            .first()
+        // The demo's department is the city-management bureau, which most 小类 go to (the
+        // first department of the taxonomy otherwise), so its inbox is not empty.
+        let rules = self.rules();
+        let departments = &rules.taxonomy.departments;
+        let department = departments
+            .iter()
+            .find(|d| d.kind == "城管局")
+            .or(departments.first())
             .map_or_else(|| "gov".to_owned(), |d| d.kind.clone());
         let password = crate::secrets::random_password();
         let system = crate::access::Principal::system();

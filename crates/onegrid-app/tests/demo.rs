@@ -34,6 +34,35 @@ async fn the_demo_city_tiles_jinzhong_and_every_point_gets_exactly_one_grid() {
     // A second start does not build it again.
     assert!(t.app.load_demo_city().await.unwrap().already_loaded);
 
+    // One demo account per role, each able to sign in (administrators with their TOTP code),
+    // made once.
+    let logins = t.app.demo_accounts().await.unwrap();
+    let mut roles: Vec<&str> = logins.iter().map(|l| l.role.as_str()).collect();
+    roles.sort_unstable();
+    let mut all: Vec<&str> = onegrid_domain::access::Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(roles, all);
+    for login in &logins {
+        let totp = login.totp_secret.as_deref().map(|secret| {
+            onegrid_app::secrets::totp_code(secret, chrono::Utc::now().timestamp()).unwrap()
+        });
+        let grant = t
+            .app
+            .login(onegrid_app::access::LoginAttempt {
+                login: login.login.clone(),
+                password: login.password.clone(),
+                totp,
+                address: "test".to_owned(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", login.login));
+        assert_eq!(grant.principal.assignments.len(), 1);
+    }
+    assert_eq!(t.app.demo_accounts().await.unwrap(), logins);
+
     // The acceptance point: 112.75, 37.69 is in a grid of 榆次区 with its whole chain.
     let located = t.app.locate(112.75, 37.69).unwrap();
     let grid = located.grid.expect("a grid");
