@@ -11,9 +11,8 @@
 mod browser;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use browser::{browser_binaries, open_browser, start_driver};
+use browser::{browser_binaries, open_browser, start_driver, wait_for_js};
 use chrono::{Datelike, Utc};
 use fantoccini::{Client, Locator};
 use onegrid_app::App;
@@ -25,29 +24,6 @@ use serde_json::{Value, json};
 
 const CITY: &str = "140700";
 const PASSWORD: &str = "Daping#2026screen";
-
-/// Runs `script` in the page until it returns something other than null/false, or fails
-/// after `seconds` with `what` and the last answer.
-async fn wait_for_js(browser: &Client, script: &str, seconds: u64, what: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    loop {
-        let answer = browser.execute(script, vec![]).await.unwrap();
-        if !matches!(answer, Value::Null | Value::Bool(false)) {
-            return answer;
-        }
-        if Instant::now() > deadline {
-            let status = browser
-                .execute(
-                    "return document.getElementById('updated') && document.getElementById('updated').textContent",
-                    vec![],
-                )
-                .await
-                .unwrap_or(Value::Null);
-            panic!("waited {seconds} s for {what}; the page's status line says {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 async fn text_of(browser: &Client, css: &str) -> String {
     browser

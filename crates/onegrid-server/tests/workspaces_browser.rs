@@ -20,7 +20,7 @@ mod browser;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use browser::{browser_binaries, open_browser, start_driver};
+use browser::{browser_binaries, open_browser, start_driver, wait_for_js};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::{Client, Locator};
 use onegrid_app::App;
@@ -127,29 +127,6 @@ async fn account(app: &App, login: &str, name: &str, roles: &[&str]) -> String {
     .await
     .unwrap()
     .id
-}
-
-/// Runs `script` in the page until it returns something other than null/false.
-async fn wait_for_js(browser: &Client, script: &str, seconds: u64, what: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    loop {
-        let answer = browser.execute(script, vec![]).await.unwrap();
-        if !matches!(answer, Value::Null | Value::Bool(false)) {
-            return answer;
-        }
-        if Instant::now() > deadline {
-            let body = browser
-                .execute(
-                    "return document.body ? document.body.innerText.slice(0, 1500) : ''",
-                    vec![],
-                )
-                .await
-                .unwrap_or(Value::Null);
-            let url = browser.current_url().await.map(|u| u.to_string());
-            panic!("waited {seconds} s for {what}; at {url:?} the page says: {body}");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
 }
 
 async fn wait_for_state(browser: &Client, state: &str) {

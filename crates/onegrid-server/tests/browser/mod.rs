@@ -112,3 +112,27 @@ pub async fn open_browser(
         .await
         .unwrap_or_else(|error| panic!("opening a Chromium session through chromedriver: {error}"))
 }
+
+/// Runs `script` in the page until it returns something other than null/false; after
+/// `seconds`, fails naming `what`, the page's address and the start of its text.
+pub async fn wait_for_js(browser: &Client, script: &str, seconds: u64, what: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let answer = browser.execute(script, vec![]).await.unwrap();
+        if !matches!(answer, Value::Null | Value::Bool(false)) {
+            return answer;
+        }
+        if Instant::now() > deadline {
+            let body = browser
+                .execute(
+                    "return document.body ? document.body.innerText.slice(0, 1500) : ''",
+                    vec![],
+                )
+                .await
+                .unwrap_or(Value::Null);
+            let url = browser.current_url().await.map(|u| u.to_string());
+            panic!("waited {seconds} s for {what}; at {url:?} the page says: {body}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
