@@ -383,9 +383,8 @@ impl App {
             .password_hash
             .as_deref()
             .is_some_and(|hash| secrets::verify_password(&attempt.password, hash));
-        let principal = self.principal_of(&account, Credential::System);
-        let administrator = principal
-            .assignments
+        // Whether a second factor is required; no principal is made before the checks pass.
+        let administrator = parse_assignments(&account.assignments)
             .iter()
             .any(|a| a.role.is_administrator());
         let second_factor_ok = if account.totp_enabled {
